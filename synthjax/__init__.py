@@ -1,0 +1,6 @@
+"""synthjax: a JAX engine for the statistics of synthetic data augmentation in imbalanced learning."""
+from . import dgp, learn, metrics, runner, synth
+from ._validate import InvalidParameterError
+
+__version__ = "0.1.0"
+__all__ = ["dgp", "synth", "learn", "metrics", "runner", "InvalidParameterError", "__version__"]

@@ -1,0 +1,30 @@
+"""The DGP interface: a sampler plus its oracle quantities."""
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+
+class DGP(NamedTuple):
+    """A two-class data-generating process (class 0 = majority, class 1 = minority).
+
+    Fields:
+      name, d: a label and the feature dimension.
+      params: the law's parameters (a pytree; e.g. ``GaussianParams``).
+      sample(key, n0, n1) -> (X0 (n0, d), X1 (n1, d)).
+      sample_class(key, label, n) -> (n, d): draws from P0 (label 0) or P1 (label 1).
+      bayes_score(X) -> (n,): the log-likelihood ratio log p1(x)/p0(x).
+      population_risk(loss, params) -> (): balanced risk ½E_{P0} ℓ(s, 0) + ½E_{P1} ℓ(s, 1) of the
+        linear score s = coefᵀx + intercept (``LinearParams``), exact or by quadrature.
+      theta_star(learner) -> LinearParams: argmin of the balanced population risk for the learner's
+        loss (with an intercept iff the learner has one).
+      population_auroc(params) -> (): P(s(X1) > s(X0)) for the linear score, exact.
+    """
+    name: str
+    d: int
+    params: Any
+    sample: Callable
+    sample_class: Callable
+    bayes_score: Callable
+    population_risk: Callable
+    theta_star: Callable
+    population_auroc: Callable

@@ -1,0 +1,275 @@
+"""A study is data: DGP × synthesizers × learner × size grid × (n0, n1) × replicates.
+
+One compiled call per shape-cell (generator, n0, n1) evaluates a chunk of replicates and every
+synthetic size: ``vmap`` over replicates outside, ``vmap`` over the nested-size masks inside.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import platform
+import sys
+import time
+import zlib
+from functools import partial
+from importlib import metadata
+from pathlib import Path
+from typing import Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from .. import metrics as M
+from .._validate import InvalidParameterError, check_int
+from ..dgp import DGP
+from ..learn import OK, Learner
+from ..synth import Synthesizer, nested_mask, synthetic_sizes
+
+DESIGN_COLUMNS = ["cell", "generator", "n0", "n1"]
+METRICS = ["excess_risk", "risk", "auroc"]
+TEST_METRICS = ["test_auroc", "test_auprc", "test_best_ba", "test_best_f1", "test_balanced_loss"]
+DIAGNOSTICS = ["iterations", "grad_norm", "converged", "status"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """The design of an augmentation study.
+
+    Attributes:
+      name: a label for files and captions.
+      dgp: the data-generating process (with its oracles).
+      synthesizers: {name: Synthesizer}; every generator sees the same real data sets (common
+        random numbers), so differences between generators are paired.
+      learner: the model fitted to real + synthetic points (synthetic label 1, weight 1).
+      gamma: the synthetic-size grid as fractions of n0 − n1 (ñ = round(γ (n0 − n1))).
+      sizes: (n0, n1) pairs; each pair × generator is one shape-cell (one compilation).
+      reps: Monte-Carlo replicates per cell.
+      seed: root seed; replicate r of cell c uses fold_in(fold_in(key(seed), c), r).
+      n_test: if > 0, also score each fit on a fresh test sample of n_test points per class
+        (AUROC, AUPRC, best-threshold BA and F1, balanced loss); population metrics are always exact.
+      chunk_size: replicates per compiled call (memory ∝ chunk_size); results do not depend on it.
+    """
+    name: str
+    dgp: DGP
+    synthesizers: Mapping[str, Synthesizer]
+    learner: Learner
+    gamma: tuple
+    sizes: tuple
+    reps: int = 100
+    seed: int = 0
+    n_test: int = 0
+    chunk_size: int = 256
+
+    def __post_init__(self):
+        check_int(self.reps, "reps", "Study", 1)
+        check_int(self.seed, "seed", "Study", 0)
+        check_int(self.n_test, "n_test", "Study", 0)
+        check_int(self.chunk_size, "chunk_size", "Study", 1)
+        if not self.synthesizers:
+            raise InvalidParameterError("The 'synthesizers' parameter of Study must name at least one generator. Got {} instead.")
+        for name, s in self.synthesizers.items():
+            if not isinstance(s, Synthesizer):
+                raise InvalidParameterError(f"The 'synthesizers' parameter of Study must map names to Synthesizer objects. Got {type(s).__name__} for {name!r} instead.")
+        for n0, n1 in self.sizes:
+            check_int(n1, "n1", "Study", 2)
+            check_int(n0, "n0", "Study", n1)
+        synthetic_sizes(self.gamma, 1, 0)  # validates the γ grid
+
+    def design(self) -> pd.DataFrame:
+        """The design table: one row per shape-cell. ``cell`` (the data cell id) indexes (n0, n1)."""
+        rows = [dict(cell=c, generator=g, n0=n0, n1=n1)
+                for (c, (n0, n1)), g in itertools.product(enumerate(self.sizes), self.synthesizers)]
+        return pd.DataFrame(rows, columns=DESIGN_COLUMNS)
+
+    def describe(self) -> dict:
+        """A JSON-able description of the design, for the manifest."""
+        return dict(name=self.name, dgp=self.dgp.name, d=self.dgp.d, learner=self.learner.name,
+                    learner_intercept=self.learner.intercept,
+                    learner_hyper={k: _shortest(v) for k, v in self.learner.hyper._asdict().items()},
+                    generators=list(self.synthesizers), gamma=[float(g) for g in self.gamma],
+                    sizes=[list(map(int, s)) for s in self.sizes], reps=self.reps, seed=self.seed,
+                    n_test=self.n_test, chunk_size=self.chunk_size)
+
+
+def _shortest(value):
+    """A scalar hyperparameter as the shortest decimal that round-trips in its own dtype (1e-4, not
+    9.9999997e-05 for a float32), or a list for arrays."""
+    a = np.asarray(value)
+    if a.ndim:
+        return [_shortest(x) for x in a]
+    return float(np.format_float_positional(a[()], unique=True, trim="-"))
+
+
+def stream_tag(name: str) -> int:
+    """A stable 31-bit integer for a generator name, so its random stream does not depend on the
+    order or number of generators in the study."""
+    return zlib.crc32(name.encode()) & 0x7FFFFFFF
+
+
+def replicate_keys(seed, cell, rep_ids):
+    """Keys fold_in(fold_in(key(seed), cell), r) for each replicate id r (all may be traced)."""
+    cell_key = jax.random.fold_in(jax.random.key(seed), cell)
+    return jax.vmap(lambda r: jax.random.fold_in(cell_key, r))(jnp.asarray(rep_ids, jnp.uint32))
+
+
+def make_replicate(dgp: DGP, synth: Synthesizer, learner: Learner, n0: int, n1: int, m: int,
+                   n_test: int = 0, generator_tag: int = 1):
+    """One replicate of one shape-cell, every synthetic size at once.
+
+    Returns ``replicate(key, sizes (S,), risk_star, synth_hyper, learner_hyper) -> dict of (S,)
+    arrays``: draw (X0, X1) ~ P0^n0 × P1^n1, fit the synthesizer on X1, draw one pool of m points,
+    fit the learner on [X0; X1; pool] with weight mask [1; 1; 1{j < ñ_s}] for each size s, and
+    evaluate the population (and optionally test-sample) metrics. A failed fit (status ≠ OK) gives
+    NaN metrics and keeps its status.
+    """
+    def replicate(key, sizes, risk_star, synth_hyper, learner_hyper):
+        k_data, k_gen, k_test = (jax.random.fold_in(key, t) for t in (0, generator_tag, 2))
+        k_fit, k_sample = jax.random.split(k_gen)
+        X0, X1 = dgp.sample(k_data, n0, n1)
+        pool = synth.sample(k_sample, synth.fit(k_fit, X1, X0, synth_hyper), m).X
+        X = jnp.concatenate([X0, X1, pool])
+        y = jnp.concatenate([jnp.zeros(n0, X.dtype), jnp.ones(n1 + m, X.dtype)])
+        real = jnp.ones((sizes.shape[0], n0 + n1), X.dtype)
+        W = jnp.concatenate([real, nested_mask(sizes, m, X.dtype)], axis=1)
+        params, info = learner.fit_path(X, y, W, learner_hyper)
+        risk = jax.vmap(partial(dgp.population_risk, learner.loss))(params)
+        out = dict(excess_risk=risk - risk_star, risk=risk, auroc=jax.vmap(dgp.population_auroc)(params))
+        if n_test:
+            T0, T1 = dgp.sample(k_test, n_test, n_test)
+            T = jnp.concatenate([T0, T1])
+            labels = jnp.concatenate([jnp.zeros(n_test, X.dtype), jnp.ones(n_test, X.dtype)])
+
+            def test_metrics(p):
+                s = learner.score(p, T)
+                return dict(test_auroc=M.auroc(s, labels), test_auprc=M.auprc(s, labels),
+                            test_best_ba=M.best_threshold_balanced_accuracy(s, labels),
+                            test_best_f1=M.best_threshold_f1(s, labels),
+                            test_balanced_loss=M.balanced_risk(learner.loss, s, labels))
+            out.update(jax.vmap(test_metrics)(params))
+        failed = info.status != OK
+        out = {k: jnp.where(failed, jnp.nan, v) for k, v in out.items()}
+        out.update(iterations=info.iterations, grad_norm=info.grad_norm, converged=info.converged,
+                   status=info.status)
+        return out
+
+    return replicate
+
+
+def compile_cell(study: Study, generator: str, n0: int, n1: int):
+    """The jitted chunk function of a shape-cell: (seed, cell, rep_ids, sizes, risk*, hypers) -> dict."""
+    synth = study.synthesizers[generator]
+    sizes = synthetic_sizes(study.gamma, n0, n1)
+    replicate = make_replicate(study.dgp, synth, study.learner, n0, n1, int(sizes.max()),
+                               study.n_test, stream_tag(generator))
+
+    # Replicates run in vmapped batches small enough that each batch's (sizes × rows) working arrays
+    # stay in cache (about 2 MB in float32); lax.map loops over the batches.
+    batch = max(1, 2 ** 19 // (len(sizes) * (n0 + n1 + int(sizes.max()))))
+
+    @jax.jit
+    def chunk(seed, cell, rep_ids, sizes, risk_star, synth_hyper, learner_hyper):
+        keys = replicate_keys(seed, cell, rep_ids)
+        return jax.lax.map(lambda k: replicate(k, sizes, risk_star, synth_hyper, learner_hyper), keys,
+                           batch_size=batch)
+
+    return chunk, sizes
+
+
+@dataclasses.dataclass
+class Results:
+    """What ``run`` returns: the long table (one row per cell × replicate × size), the summary
+    (mean and MCSE per cell × size), and the manifest (design, seed, versions, flags, timings)."""
+    table: pd.DataFrame
+    summary: pd.DataFrame
+    manifest: dict
+
+    def save(self, out_dir) -> Path:
+        """Write results.parquet, summary.parquet and manifest.json under ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        self.table.to_parquet(out / "results.parquet", index=False)
+        self.summary.to_parquet(out / "summary.parquet", index=False)
+        (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2, default=str))
+        return out
+
+
+def run(study: Study, verbose: bool = False) -> Results:
+    """Run every shape-cell of the study; return the long table, the summary and the manifest."""
+    t_start = time.perf_counter()
+    dtype = jnp.zeros(()).dtype
+    theta_star = study.dgp.theta_star(study.learner)
+    risk_star = study.dgp.population_risk(study.learner.loss, theta_star)
+    frames, timings = [], []
+    for row in study.design().itertuples(index=False):
+        t0 = time.perf_counter()
+        chunk, sizes = compile_cell(study, row.generator, row.n0, row.n1)
+        synth_hyper = study.synthesizers[row.generator].hyper
+        size_arg = jnp.asarray(sizes, jnp.int32)
+        C = min(study.chunk_size, study.reps)
+        cell_args = (jnp.uint32(study.seed), jnp.uint32(row.cell))
+        dyn = (size_arg, risk_star, synth_hyper, study.learner.hyper)
+        compiled = chunk.lower(*cell_args, jnp.zeros(C, jnp.uint32), *dyn).compile()
+        t_compile = time.perf_counter() - t0
+        parts = []
+        for start in range(0, study.reps, C):
+            ids = np.arange(start, start + C) % (2 ** 32)   # the last chunk is padded, then cut
+            res = compiled(*cell_args, jnp.asarray(ids, jnp.uint32), *dyn)
+            parts.append({k: np.asarray(v)[: max(0, min(C, study.reps - start))] for k, v in res.items()})
+        cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        R, S = cols["status"].shape
+        frame = pd.DataFrame({k: v.reshape(-1) for k, v in cols.items()})
+        frame.insert(0, "n_syn", np.tile(sizes, R))
+        frame.insert(0, "gamma", np.tile(np.asarray(study.gamma, float), R))
+        frame.insert(0, "size_index", np.tile(np.arange(S), R))
+        frame.insert(0, "rep", np.repeat(np.arange(R), S))
+        for col in reversed(DESIGN_COLUMNS):
+            frame.insert(0, col, getattr(row, col))
+        frames.append(frame)
+        elapsed = time.perf_counter() - t0
+        timings.append(dict(cell=int(row.cell), generator=row.generator, compile_s=t_compile, total_s=elapsed))
+        if verbose:
+            print(f"  {row.generator:>20s} n0={row.n0} n1={row.n1}: compile {t_compile:.1f}s, "
+                  f"run {elapsed - t_compile:.1f}s", file=sys.stderr)
+    table = pd.concat(frames, ignore_index=True)
+    manifest = dict(study=study.describe(), dtype=str(dtype), jax_flags=jax_flags(),
+                    versions=versions(), theta_star=dict(coef=np.asarray(theta_star.coef).tolist(),
+                                                         intercept=float(theta_star.intercept)),
+                    risk_star=float(risk_star), timings=timings, wall_s=time.perf_counter() - t_start,
+                    machine=dict(platform=platform.platform(), processor=platform.processor(),
+                                 devices=[str(d) for d in jax.devices()]))
+    return Results(table, summarise(table), manifest)
+
+
+def summarise(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean and Monte-Carlo SE (SD/√R over finite values) of each metric per cell × size, with the
+    number of replicates and of failed fits (status ≠ OK)."""
+    keys = DESIGN_COLUMNS + ["size_index", "gamma", "n_syn"]
+    metrics = [c for c in METRICS + TEST_METRICS if c in table]
+    grouped = table.groupby(keys, sort=False)
+    out = grouped[metrics].mean()
+    for c in metrics:
+        out[c + "_mcse"] = grouped[c].agg(lambda v: float(M.mcse(v.to_numpy())))
+    out["iterations"] = grouped["iterations"].mean()
+    out["reps"] = grouped.size()
+    out["n_failed"] = grouped["status"].agg(lambda s: int((s != OK).sum()))
+    return out.reset_index()
+
+
+def jax_flags() -> dict:
+    """The JAX settings that change numbers or random streams, for the manifest."""
+    return {name: getattr(jax.config, name) for name in
+            ("jax_enable_x64", "jax_default_prng_impl", "jax_threefry_partitionable",
+             "jax_default_matmul_precision")}
+
+
+def versions() -> dict:
+    out = {"python": sys.version.split()[0]}
+    for pkg in ("synthjax", "jax", "jaxlib", "numpy", "pandas"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out

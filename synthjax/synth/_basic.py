@@ -1,0 +1,153 @@
+"""Resampling and parametric synthesizers: random oversampling, jitter, Gaussian fit, oracle, biased Gaussian."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._validate import InvalidParameterError, check_float
+from ._core import Provenance, Synthesizer, SynthSample, bootstrap_index, check_fit_inputs, check_size
+
+
+class DataState(NamedTuple):
+    X_min: jax.Array
+    hyper: tuple
+
+
+def random_oversampling() -> Synthesizer:
+    """Random oversampling: x̃ = X_min[i], i ~ U{0, …, n1 − 1} (a bootstrap of the minority).
+
+    Provenance: base index. Reference: imbalanced-learn ``RandomOverSampler`` (shrinkage=None).
+    """
+    def fit(key, X_min, X_maj=None, hyper=None):
+        check_fit_inputs(X_min, X_maj, "random_oversampling")
+        return DataState(X_min, ())
+
+    def sample(key, state, m):
+        check_size(m, "random_oversampling.sample")
+        base = bootstrap_index(key, state.X_min.shape[0], m)
+        return SynthSample(state.X_min[base], Provenance(base=base))
+
+    return Synthesizer("ros", fit, sample)
+
+
+class JitterHyper(NamedTuple):
+    sigma: jax.Array
+
+
+def jitter(sigma: float = 0.1, per_feature: bool = False) -> Synthesizer:
+    """Bootstrap plus Gaussian noise: x̃ = X_min[i] + σ ⊙ ε, ε ~ N(0, I).
+
+    σ is a scalar (``per_feature=False``) or σ_j = sigma · SD_j, the minority sample SD of feature j
+    (``per_feature=True``). ``sigma`` is dynamic (``JitterHyper``).
+    """
+    check_float(sigma, "sigma", "jitter", lo=0.0)
+    default = JitterHyper(jnp.asarray(sigma))
+    name = "jitter_pf" if per_feature else "jitter"
+
+    def fit(key, X_min, X_maj=None, hyper=None):
+        check_fit_inputs(X_min, X_maj, "jitter")
+        hyper = default if hyper is None else hyper
+        scale = jnp.asarray(hyper.sigma, X_min.dtype)
+        if per_feature:
+            scale = scale * jnp.std(X_min, axis=0, ddof=1)
+        return DataState(X_min, (jnp.broadcast_to(scale, X_min.shape[1:]),))
+
+    def sample(key, state, m):
+        check_size(m, "jitter.sample")
+        kb, kn = jax.random.split(key)
+        base = bootstrap_index(kb, state.X_min.shape[0], m)
+        noise = jax.random.normal(kn, (m, state.X_min.shape[1]), state.X_min.dtype)
+        return SynthSample(state.X_min[base] + noise * state.hyper[0][None, :], Provenance(base=base))
+
+    return Synthesizer(name, fit, sample, default)
+
+
+class GaussianState(NamedTuple):
+    mean: jax.Array   # (d,)
+    chol: jax.Array   # (d, d)
+
+
+def _gaussian_draw(key, state: GaussianState, m: int):
+    z = jax.random.normal(key, (m, state.mean.shape[0]), state.mean.dtype)
+    return SynthSample(state.mean[None, :] + z @ state.chol.T, Provenance())
+
+
+class ShrinkHyper(NamedTuple):
+    shrink: jax.Array
+
+
+def gaussian_fit(shrink: float = 0.1) -> Synthesizer:
+    """Fit a Gaussian to the minority and sample from it.
+
+    Q = N(x̄1, (1 − s) S + s (tr S / d) I + 1e−6 I), S the minority sample covariance (ddof = 1),
+    s = ``shrink`` ∈ [0, 1] (0.1 in Ma & Zhang, arXiv 2601.16120). ``shrink`` is dynamic.
+    """
+    check_float(shrink, "shrink", "gaussian_fit", lo=0.0, hi=1.0)
+    default = ShrinkHyper(jnp.asarray(shrink))
+
+    def fit(key, X_min, X_maj=None, hyper=None):
+        check_fit_inputs(X_min, X_maj, "gaussian_fit")
+        s = jnp.asarray((default if hyper is None else hyper).shrink, X_min.dtype)
+        d = X_min.shape[1]
+        S = jnp.cov(X_min, rowvar=False).reshape(d, d)
+        eye = jnp.eye(d, dtype=X_min.dtype)
+        cov = (1 - s) * S + (s * jnp.trace(S) / d + 1e-6) * eye
+        return GaussianState(jnp.mean(X_min, axis=0), jnp.linalg.cholesky(cov))
+
+    def sample(key, state, m):
+        check_size(m, "gaussian_fit.sample")
+        return _gaussian_draw(key, state, m)
+
+    return Synthesizer("gaussian_fit", fit, sample, default)
+
+
+def oracle(dgp) -> Synthesizer:
+    """The ideal generator: fresh draws from the true minority law P1 of ``dgp`` (Q = P1)."""
+    def fit(key, X_min, X_maj=None, hyper=None):
+        check_fit_inputs(X_min, X_maj, "oracle", min_rows=1)
+        return ()
+
+    def sample(key, state, m):
+        check_size(m, "oracle.sample")
+        return SynthSample(dgp.sample_class(key, 1, m), Provenance())
+
+    return Synthesizer("oracle", fit, sample)
+
+
+class BiasHyper(NamedTuple):
+    a: jax.Array
+
+
+def biased_gaussian(dgp, a: float | str = 0.5) -> Synthesizer:
+    """A mean-biased generator for a Gaussian DGP: Q = N(a μ1, Σ1) (Ma & Zhang, SPEC §3, §8.1–8.2).
+
+    ``a`` = 0.5 is the "biased" generator; ``a = "realistic"`` uses a = 1 − 1/√(log n1), with n1 the
+    minority size seen by ``fit`` (requires n1 ≥ 3), whose bias vanishes slowly as n1 grows.
+    A numeric ``a`` is dynamic (``BiasHyper``).
+    """
+    params = getattr(dgp, "params", None)
+    if not (hasattr(params, "mu1") and hasattr(params, "chol1")):
+        raise InvalidParameterError(
+            f"The 'dgp' parameter of biased_gaussian must be a Gaussian DGP (with params.mu1, params.chol1). Got {getattr(dgp, 'name', dgp)!r} instead.")
+    realistic = isinstance(a, str)
+    if realistic and a != "realistic":
+        raise InvalidParameterError(f"The 'a' parameter of biased_gaussian must be a float or 'realistic'. Got {a!r} instead.")
+    if not realistic:
+        check_float(a, "a", "biased_gaussian")
+    default = BiasHyper(jnp.asarray(np.nan if realistic else a))
+
+    def fit(key, X_min, X_maj=None, hyper=None):
+        check_fit_inputs(X_min, X_maj, "biased_gaussian", min_rows=3 if realistic else 1)
+        n1 = X_min.shape[0]
+        scale = 1 - 1 / np.sqrt(np.log(n1)) if realistic else (default if hyper is None else hyper).a
+        mean = jnp.asarray(scale, X_min.dtype) * params.mu1.astype(X_min.dtype)
+        return GaussianState(mean, params.chol1.astype(X_min.dtype))
+
+    def sample(key, state, m):
+        check_size(m, "biased_gaussian.sample")
+        return _gaussian_draw(key, state, m)
+
+    return Synthesizer("realistic_gaussian" if realistic else "biased_gaussian", fit, sample, default)

@@ -1,0 +1,88 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.integrate as si
+import scipy.stats as st
+
+from synthjax import InvalidParameterError
+from synthjax import dgp as D
+from synthjax import metrics as M
+from synthjax.learn import LinearParams, least_squares, logistic
+
+
+@pytest.mark.parametrize("mean", [-4.0, 0.0, 0.7, 25.0])
+@pytest.mark.parametrize("sd", [0.0, 1e-3, 1.0, 6.0, 60.0])
+def test_quadrature_matches_scipy(x64, mean, sd):
+    got = float(D.gaussian_expectation(jax.nn.softplus, jnp.asarray(mean), jnp.asarray(sd)))
+    if sd == 0:
+        want = np.logaddexp(0, mean)
+    else:
+        points = [-mean / sd] if abs(mean / sd) < 12 else None
+        want = si.quad(lambda z: np.logaddexp(0, mean + sd * z) * st.norm.pdf(z), -14, 14,
+                       points=points, epsabs=1e-14, epsrel=1e-13, limit=400)[0]
+    assert abs(got - want) <= 1e-12 * max(1.0, abs(want))
+
+
+def test_equal_covariance_theta_star_is_the_llr(x64):
+    cov = np.array([[1.5, 0.3, 0.0], [0.3, 1.0, 0.2], [0.0, 0.2, 0.8]])
+    mu0, mu1 = np.array([0.0, 0.5, -0.2]), np.array([1.0, -0.5, 0.4])
+    dgp = D.gaussian(mu0, mu1, cov, cov)
+    ts = dgp.theta_star(logistic())
+    prec = np.linalg.inv(cov)
+    np.testing.assert_allclose(ts.coef, prec @ (mu1 - mu0), atol=1e-10)
+    np.testing.assert_allclose(ts.intercept, -0.5 * (mu1 @ prec @ mu1 - mu0 @ prec @ mu0), atol=1e-10)
+    X = jnp.asarray(np.random.default_rng(0).normal(size=(5, 3)))
+    want = st.multivariate_normal(mu1, cov).logpdf(X) - st.multivariate_normal(mu0, cov).logpdf(X)
+    np.testing.assert_allclose(dgp.bayes_score(X), want, atol=1e-10)
+    np.testing.assert_allclose(dgp.bayes_score(X), X @ ts.coef + ts.intercept, atol=1e-10)
+
+
+def test_misspecified_theta_star_matches_large_sample_fit(x64):
+    """Unequal covariances: θ* (population, by quadrature) vs a balanced fit on 2 × 10⁶ points.
+    The sampling SD of each coefficient is below 3e-3 here; tolerance 0.015 (> 5 SD)."""
+    dgp = D.gaussian(np.zeros(3), np.array([1.0, 0.5, 0.0]), cov1=np.diag([2.0, 1.0, 0.5]))
+    learner = logistic()
+    ts = dgp.theta_star(learner)
+    grad = jax.grad(lambda c, b: dgp.population_risk(learner.loss, LinearParams(c, b)), (0, 1))(ts.coef, ts.intercept)
+    assert max(float(jnp.max(jnp.abs(grad[0]))), abs(float(grad[1]))) < 1e-12
+    n = 1_000_000
+    X0, X1 = dgp.sample(jax.random.key(0), n, n)
+    fit, info = learner.fit(jnp.concatenate([X0, X1]), jnp.concatenate([jnp.zeros(n), jnp.ones(n)]))
+    assert bool(info.converged)
+    np.testing.assert_allclose(fit.coef, ts.coef, atol=0.015)
+    np.testing.assert_allclose(fit.intercept, ts.intercept, atol=0.015)
+
+
+def test_population_risk_and_auroc_match_monte_carlo(x64):
+    dgp = D.gaussian(np.zeros(2), np.array([1.0, 1.0]), cov0=np.diag([1.0, 2.0]), cov1=0.5)
+    params = LinearParams(jnp.asarray([0.8, -0.3]), jnp.asarray(-0.4))
+    n = 400_000
+    X0, X1 = dgp.sample(jax.random.key(1), n, n)
+    labels = jnp.concatenate([jnp.zeros(n), jnp.ones(n)])
+    s = jnp.concatenate([X0, X1]) @ params.coef + params.intercept
+    for learner in (logistic(), least_squares(targets=(-1.0, 1.0))):
+        per = learner.loss(s, labels)
+        mc = M.balanced_risk(learner.loss, s, labels)
+        se = 0.5 * np.sqrt(float(jnp.var(per[:n]) + jnp.var(per[n:])) / n)
+        assert abs(float(dgp.population_risk(learner.loss, params)) - float(mc)) < 5 * se
+    # AUROC: SE of the empirical AUROC is below 1e-3 here
+    assert abs(float(dgp.population_auroc(params)) - float(M.auroc(s, labels))) < 3e-3
+
+
+def test_least_squares_theta_star_mean_shift(x64):
+    """Ma & Zhang §8.1: y ∈ {0,1}, no intercept: θ* = (½(M0 + M1))⁻¹ ½μ1, M_c = Σ + μ_cμ_cᵀ."""
+    ts = D.mean_shift(2).theta_star(least_squares(ridge=1e-6, intercept=False))
+    np.testing.assert_allclose(ts.coef, [1 / 3, 0.0], atol=1e-12)
+    assert float(ts.intercept) == 0.0
+
+
+def test_dgp_bad_input():
+    with pytest.raises(InvalidParameterError, match="'mu0' and 'mu1'"):
+        D.gaussian(np.zeros(2), np.zeros(3))
+    with pytest.raises(InvalidParameterError, match="'cov1' parameter of gaussian must be symmetric positive definite"):
+        D.gaussian(np.zeros(2), np.ones(2), cov1=np.array([[1.0, 2.0], [2.0, 1.0]]))
+    with pytest.raises(InvalidParameterError, match="'cov0' parameter"):
+        D.gaussian(np.zeros(2), np.ones(2), cov0=np.ones((3, 3)))
+    with pytest.raises(InvalidParameterError, match="'d' parameter of mean_shift"):
+        D.mean_shift(0)

@@ -1,0 +1,92 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from synthjax import InvalidParameterError
+from synthjax.learn import MAX_ITER, OK, RidgeHyper, least_squares, logistic
+
+
+def _data(n=400, d=5, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = (X @ rng.normal(size=d) + rng.logistic(size=n) > 0.7).astype(float)
+    return X, y
+
+
+@pytest.mark.parametrize("intercept", [True, False])
+def test_logistic_matches_sklearn_weighted(x64, intercept):
+    X, y = _data()
+    w = np.random.default_rng(1).uniform(0.2, 3.0, size=len(y))
+    lam = 0.03
+    params, info = jax.jit(logistic(ridge=lam, intercept=intercept).fit)(jnp.asarray(X), jnp.asarray(y), jnp.asarray(w))
+    # ours: Σ w ℓ / Σ w + λ/2 ‖coef‖²  ⇔  sklearn: C Σ w ℓ + ½‖coef‖² with C = 1/(λ Σ w)
+    ref = LogisticRegression(C=1 / (lam * w.sum()), fit_intercept=intercept, solver="newton-cholesky",
+                             tol=1e-14, max_iter=1000).fit(X, y, sample_weight=w)
+    assert bool(info.converged) and int(info.status) == OK
+    np.testing.assert_allclose(params.coef, ref.coef_[0], atol=1e-6, rtol=0)
+    np.testing.assert_allclose(params.intercept, ref.intercept_[0] if intercept else 0.0, atol=1e-6)
+    assert float(info.grad_norm) < 1e-10
+
+
+def test_logistic_zero_gradient_with_soft_labels(x64):
+    X, _ = _data(seed=3)
+    y = np.random.default_rng(4).uniform(size=len(X))      # soft labels in [0, 1]
+    learner = logistic(ridge=1e-3)
+    params, info = learner.fit(jnp.asarray(X), jnp.asarray(y))
+    objective = lambda c, b: jnp.mean(learner.loss(X @ c + b, y)) + 0.5e-3 * c @ c
+    g = jax.grad(objective, argnums=(0, 1))(params.coef, params.intercept)
+    assert max(float(jnp.max(jnp.abs(g[0]))), abs(float(g[1]))) < 1e-12
+    assert int(info.iterations) < 15
+
+
+def test_logistic_separable_stays_finite_and_reports():
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(size=(30, 2)) + 6, rng.normal(size=(30, 2)) - 6].astype(np.float32)
+    y = np.r_[np.ones(30), np.zeros(30)].astype(np.float32)
+    params, info = logistic(ridge=0.0, max_iter=30).fit(jnp.asarray(X), jnp.asarray(y))
+    assert np.all(np.isfinite(params.coef)) and np.isfinite(params.intercept)
+    assert not bool(info.converged) and int(info.status) == MAX_ITER
+
+
+def test_logistic_ridge_is_dynamic():
+    X, y = (jnp.asarray(a, jnp.float32) for a in _data())
+    learner = logistic(ridge=0.1)
+    traces = []
+
+    @jax.jit
+    def fit(hyper):
+        traces.append(1)
+        return learner.fit(X, y, None, hyper)[0].coef
+
+    a, b = fit(RidgeHyper(jnp.float32(0.1))), fit(RidgeHyper(jnp.float32(1.0)))
+    assert len(traces) == 1 and float(jnp.linalg.norm(b)) < float(jnp.linalg.norm(a))
+
+
+@pytest.mark.parametrize("intercept", [True, False])
+def test_least_squares_matches_sklearn_ridge(x64, intercept):
+    X, y = _data(seed=5)
+    w = np.random.default_rng(2).uniform(0.5, 2.0, size=len(y))
+    lam = 0.2
+    params, info = least_squares(ridge=lam, intercept=intercept, targets=(-1.0, 1.0)).fit(
+        jnp.asarray(X), jnp.asarray(y), jnp.asarray(w))
+    # ours: Σ w (t − s)² / Σ w + λ/2 ‖coef‖²  ⇔  Ridge: Σ w (t − s)² + α‖coef‖² with α = λ Σ w / 2
+    ref = Ridge(alpha=lam * w.sum() / 2, fit_intercept=intercept, solver="cholesky").fit(X, 2 * y - 1, sample_weight=w)
+    np.testing.assert_allclose(params.coef, ref.coef_, atol=1e-10)
+    np.testing.assert_allclose(params.intercept, ref.intercept_ if intercept else 0.0, atol=1e-10)
+    assert bool(info.converged) and float(info.grad_norm) < 1e-10
+
+
+def test_learner_bad_input():
+    X = jnp.ones((10, 2))
+    with pytest.raises(InvalidParameterError, match="'ridge' parameter of logistic"):
+        logistic(ridge=-1.0)
+    with pytest.raises(InvalidParameterError, match="'y' parameter of logistic.fit"):
+        logistic().fit(X, jnp.ones(9))
+    with pytest.raises(InvalidParameterError, match="'y' parameter .* values in \\[0.0, 1.0\\]"):
+        logistic().fit(X, 2 * jnp.ones(10))
+    with pytest.raises(InvalidParameterError, match="'X' parameter .* finite"):
+        logistic().fit(X.at[0, 0].set(jnp.nan), jnp.ones(10))
+    with pytest.raises(InvalidParameterError, match="'w' parameter"):
+        least_squares().fit(X, jnp.ones(10), -jnp.ones(10))

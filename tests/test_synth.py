@@ -1,0 +1,205 @@
+"""Contract suite over every synthesizer, plus reference checks against imbalanced-learn."""
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.stats as st
+from imblearn.over_sampling import SMOTE
+
+from synthjax import InvalidParameterError
+from synthjax import dgp as D
+from synthjax import synth as S
+from synthjax.learn import least_squares, logistic
+
+N1, D_FEAT, M = 40, 3, 64
+
+
+def registry(dgp):
+    """name -> (synthesizer, a second value of its dynamic hyperparameters or None)."""
+    return {
+        "ros": (S.random_oversampling(), None),
+        "jitter": (S.jitter(0.3), S.jitter(0.3).hyper._replace(sigma=jnp.asarray(0.7))),
+        "jitter_pf": (S.jitter(0.5, per_feature=True), None),
+        "smote": (S.smote(5), None),
+        "gaussian_fit": (S.gaussian_fit(0.1), S.gaussian_fit().hyper._replace(shrink=jnp.asarray(0.5))),
+        "oracle": (S.oracle(dgp), None),
+        "biased_gaussian": (S.biased_gaussian(dgp, 0.5), S.biased_gaussian(dgp).hyper._replace(a=jnp.asarray(0.8))),
+        "realistic_gaussian": (S.biased_gaussian(dgp, "realistic"), None),
+    }
+
+
+NAMES = list(registry(D.mean_shift(D_FEAT)))
+
+
+def _minority(dtype=jnp.float32, seed=0):
+    return jnp.asarray(np.random.default_rng(seed).normal(size=(N1, D_FEAT)) + np.r_[1.0, 0, 0], dtype)
+
+
+def _draw(synth, key, X, hyper=None, m=M):
+    k1, k2 = jax.random.split(key)
+    return synth.sample(k2, synth.fit(k1, X, None, hyper), m).X
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_contract_shape_dtype_finite_keys(name, dtype):
+    with jax.enable_x64(dtype == "float64"):
+        dgp = D.mean_shift(D_FEAT, dtype=dtype)
+        synth, _ = registry(dgp)[name]
+        X = _minority(dtype)
+        a = _draw(synth, jax.random.key(1), X)
+        assert a.shape == (M, D_FEAT) and a.dtype == jnp.dtype(dtype)
+        assert bool(jnp.all(jnp.isfinite(a)))
+        np.testing.assert_array_equal(a, _draw(synth, jax.random.key(1), X))       # same key, same draw
+        assert not np.array_equal(a, _draw(synth, jax.random.key(2), X))            # new key, new draw
+        np.testing.assert_allclose(jax.jit(lambda k, x: _draw(synth, k, x))(jax.random.key(1), X), a,
+                                   rtol=1e-5 if dtype == "float32" else 1e-12)     # jit = no-jit
+        assert synth.sample(jax.random.key(0), synth.fit(jax.random.key(0), X), 0).X.shape == (0, D_FEAT)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_contract_vmap_equals_loop(name):
+    synth, _ = registry(D.mean_shift(D_FEAT))[name]
+    X = _minority()
+    keys = jax.random.split(jax.random.key(3), 4)
+    batched = jax.vmap(lambda k: _draw(synth, k, X))(keys)
+    for i, k in enumerate(keys):
+        np.testing.assert_allclose(batched[i], _draw(synth, k, X), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if registry(D.mean_shift(D_FEAT))[n][1] is not None])
+def test_contract_dynamic_hyper_does_not_retrace(name):
+    synth, other = registry(D.mean_shift(D_FEAT))[name]
+    X = _minority()
+    chex.clear_trace_counter()
+
+    @jax.jit
+    @chex.assert_max_traces(n=1)
+    def draw(hyper):
+        return _draw(synth, jax.random.key(0), X, hyper)
+
+    a, b = draw(synth.hyper), draw(other)
+    assert not np.allclose(a, b)
+
+
+def test_nested_mask_equals_explicit_prefix(x64):
+    """Fitting with the 0/1 mask of size ñ equals fitting on the first ñ pool points."""
+    rng = np.random.default_rng(0)
+    X_real = jnp.asarray(rng.normal(size=(60, 2)))
+    y_real = jnp.asarray((rng.random(60) < 0.3).astype(float))
+    pool = jnp.asarray(rng.normal(size=(25, 2)) + 1.0)
+    sizes = jnp.asarray([0, 7, 25])
+    mask = S.nested_mask(sizes, 25, jnp.float64)
+    X = jnp.concatenate([X_real, pool])
+    y = jnp.concatenate([y_real, jnp.ones(25)])
+    for learner in (logistic(ridge=1e-3), least_squares(ridge=1e-3)):
+        batch, _ = jax.vmap(learner.fit, (None, None, 0))(X, y, jnp.concatenate([jnp.ones((3, 60)), mask], 1))
+        for j, n in enumerate(np.asarray(sizes)):
+            ref, _ = learner.fit(X[: 60 + n], y[: 60 + n])
+            np.testing.assert_allclose(batch.coef[j], ref.coef, atol=1e-12)
+    np.testing.assert_array_equal(S.synthetic_sizes([0, 0.5, 1, 2], 2000, 100), [0, 950, 1900, 3800])
+
+
+def _imblearn_smote(X_min, X_maj, k):
+    X = np.r_[X_maj, X_min]
+    y = np.r_[np.zeros(len(X_maj)), np.ones(len(X_min))]
+    sm = SMOTE(k_neighbors=k, random_state=0)
+    sm.fit_resample(X, y)
+    return sm
+
+
+def test_smote_neighbour_sets_equal_imblearn(x64):
+    rng = np.random.default_rng(11)
+    X_min, X_maj = rng.normal(size=(70, 4)), rng.normal(size=(300, 4)) - 1
+    for k in (1, 3, 5):
+        ours = np.asarray(S.smote(k).fit(jax.random.key(0), jnp.asarray(X_min)).nn)
+        theirs = _imblearn_smote(X_min, X_maj, k).nn_k_.kneighbors(X_min, return_distance=False)[:, 1:]
+        assert [set(r) for r in ours] == [set(r) for r in theirs]
+
+
+def test_smote_points_lie_on_neighbour_segments(x64):
+    X_min = jnp.asarray(np.random.default_rng(5).normal(size=(30, 3)))
+    synth = S.smote(5)
+    state = synth.fit(jax.random.key(0), X_min)
+    out = synth.sample(jax.random.key(1), state, 500)
+    base, nbr, u = (np.asarray(a) for a in out.provenance)
+    nn = np.asarray(state.nn)
+    assert all(nbr[i] in nn[base[i]] for i in range(500)) and np.all((u >= 0) & (u < 1))
+    Xn = np.asarray(X_min)
+    np.testing.assert_allclose(out.X, Xn[base] + u[:, None] * (Xn[nbr] - Xn[base]), atol=1e-12)
+    # reference-free: each point is within rounding of some segment [x_i, x_j], j ∈ kNN(i)
+    a, b = Xn[:, None, :], Xn[nn]                                    # (n1, 1, d), (n1, k, d)
+    for x in np.asarray(out.X)[:50]:
+        t = np.clip(np.sum((x - a) * (b - a), -1) / np.sum((b - a) ** 2, -1), 0, 1)
+        assert np.min(np.linalg.norm(a + t[..., None] * (b - a) - x, axis=-1)) < 1e-10
+
+
+def test_smote_law_base_and_neighbour_uniform():
+    """Base index and neighbour column are uniform (χ² tests; false-failure rate 1e-4 each, fixed seed)."""
+    X_min = _minority()
+    synth = S.smote(5)
+    state = synth.fit(jax.random.key(0), X_min)
+    prov = synth.sample(jax.random.key(9), state, 40_000).provenance
+    base, nbr = np.asarray(prov.base), np.asarray(prov.neighbour)
+    col = np.array([list(np.asarray(state.nn)[b]).index(n) for b, n in zip(base[:5000], nbr[:5000])])
+    assert st.chisquare(np.bincount(base, minlength=N1)).pvalue > 1e-4
+    assert st.chisquare(np.bincount(col, minlength=5)).pvalue > 1e-4
+
+
+def test_smote_distribution_agrees_with_imblearn():
+    """Two-sample Kolmogorov–Smirnov test per coordinate between our SMOTE and imbalanced-learn's on
+    the same minority (Bonferroni over d = 3 at level 1e-4: false-failure rate ≤ 1e-4, fixed seeds)."""
+    rng = np.random.default_rng(2)
+    X_min, X_maj = rng.normal(size=(N1, D_FEAT)), rng.normal(size=(2000, D_FEAT)) - 1
+    theirs = SMOTE(k_neighbors=5, random_state=1).fit_resample(
+        np.r_[X_maj, X_min], np.r_[np.zeros(2000), np.ones(N1)])[0][2000 + N1:]
+    ours = np.asarray(_draw(S.smote(5), jax.random.key(4), jnp.asarray(X_min, jnp.float32), m=len(theirs)))
+    for j in range(D_FEAT):
+        assert st.ks_2samp(ours[:, j], theirs[:, j]).pvalue > 1e-4 / D_FEAT
+
+
+def test_gaussian_fit_covariance_formula(x64):
+    X = _minority(jnp.float64)
+    state = S.gaussian_fit(0.3).fit(jax.random.key(0), X)
+    Sx = np.cov(np.asarray(X), rowvar=False)
+    want = 0.7 * Sx + (0.3 * np.trace(Sx) / D_FEAT + 1e-6) * np.eye(D_FEAT)
+    np.testing.assert_allclose(state.chol @ state.chol.T, want, atol=1e-12)
+    np.testing.assert_allclose(state.mean, np.asarray(X).mean(0), atol=1e-12)
+
+
+def test_parametric_generators_moments(x64):
+    dgp = D.gaussian(np.zeros(2), np.array([2.0, -1.0]), cov1=np.array([[2.0, 0.5], [0.5, 1.0]]))
+    X = jnp.asarray(np.random.default_rng(0).normal(size=(50, 2)))
+    n = 200_000
+    for synth, mean in [(S.oracle(dgp), np.array([2.0, -1.0])),
+                        (S.biased_gaussian(dgp, 0.5), np.array([1.0, -0.5])),
+                        (S.biased_gaussian(dgp, "realistic"), (1 - 1 / np.sqrt(np.log(50))) * np.array([2.0, -1.0]))]:
+        Z = np.asarray(_draw(synth, jax.random.key(7), X, m=n))
+        # 5 MC standard errors: the false-failure rate is about 6e-7 per coordinate
+        np.testing.assert_allclose(Z.mean(0), mean, atol=5 * np.sqrt(2.0 / n))
+        np.testing.assert_allclose(np.cov(Z, rowvar=False), [[2.0, 0.5], [0.5, 1.0]], atol=0.03)
+
+
+def test_synth_bad_input():
+    X = _minority()
+    with pytest.raises(InvalidParameterError, match=r"'k' parameter of smote must be an int in \[1, n_min - 1\] = \[1, 39\]. Got 40"):
+        S.smote(40).fit(jax.random.key(0), X)
+    with pytest.raises(InvalidParameterError, match="'k' parameter of smote"):
+        S.smote(0)
+    with pytest.raises(InvalidParameterError, match="'X_min' parameter of random_oversampling .* at least 2 rows"):
+        S.random_oversampling().fit(jax.random.key(0), X[:1])
+    with pytest.raises(InvalidParameterError, match="'X_min' .* finite"):
+        S.gaussian_fit().fit(jax.random.key(0), X.at[3, 1].set(jnp.inf))
+    with pytest.raises(InvalidParameterError, match="'X_maj' .* 3 columns"):
+        S.smote().fit(jax.random.key(0), X, jnp.ones((5, 2)))
+    with pytest.raises(InvalidParameterError, match="'m' parameter of smote.sample must be an int >= 0"):
+        S.smote().sample(jax.random.key(0), S.smote().fit(jax.random.key(0), X), -1)
+    with pytest.raises(InvalidParameterError, match="'sigma' parameter of jitter"):
+        S.jitter(-0.1)
+    with pytest.raises(InvalidParameterError, match="'shrink' parameter of gaussian_fit"):
+        S.gaussian_fit(1.5)
+    with pytest.raises(InvalidParameterError, match="'a' parameter of biased_gaussian"):
+        S.biased_gaussian(D.mean_shift(2), "optimistic")
+    with pytest.raises(InvalidParameterError, match="'gamma' parameter"):
+        S.synthetic_sizes([-0.5], 100, 10)

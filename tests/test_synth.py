@@ -16,14 +16,25 @@ N1, D_FEAT, M = 40, 3, 64
 
 
 def registry(dgp):
-    """name -> (synthesizer, a second value of its dynamic hyperparameters or None)."""
+    """name -> (synthesizer, a second value of its dynamic hyperparameters or None): every method."""
     return {
         "ros": (S.random_oversampling(), None),
         "jitter": (S.jitter(0.3), S.jitter(0.3).hyper._replace(sigma=jnp.asarray(0.7))),
         "jitter_pf": (S.jitter(0.5, per_feature=True), None),
         "smote": (S.smote(5), None),
+        "borderline1": (S.borderline_smote(1), None),
+        "borderline2": (S.borderline_smote(2), None),
+        "adasyn": (S.adasyn(5), None),
+        "soft_smote": (S.soft_smote(5), None),
+        "mixup": (S.mixup(1.0), S.mixup().hyper._replace(alpha=jnp.asarray(0.2))),
+        "mixup_minority": (S.mixup(0.4, within="minority"), None),
+        "preserving_mixup": (S.preserving_mixup(1.0), S.preserving_mixup().hyper._replace(alpha=jnp.asarray(3.0))),
+        "mamix": (S.mamix(), S.mamix().hyper._replace(alpha=jnp.asarray(0.5))),
         "gaussian_fit": (S.gaussian_fit(0.1), S.gaussian_fit().hyper._replace(shrink=jnp.asarray(0.5))),
+        "bayes_predictive": (S.bayesian_gaussian(), S.bayesian_gaussian().hyper._replace(kappa0=jnp.asarray(5.0))),
+        "bayes_posterior": (S.bayesian_gaussian(mode="posterior"), None),
         "oracle": (S.oracle(dgp), None),
+        "semi_oracle": (S.semi_oracle(dgp), None),
         "biased_gaussian": (S.biased_gaussian(dgp, 0.5), S.biased_gaussian(dgp).hyper._replace(a=jnp.asarray(0.8))),
         "realistic_gaussian": (S.biased_gaussian(dgp, "realistic"), None),
     }
@@ -36,9 +47,16 @@ def _minority(dtype=jnp.float32, seed=0):
     return jnp.asarray(np.random.default_rng(seed).normal(size=(N1, D_FEAT)) + np.r_[1.0, 0, 0], dtype)
 
 
-def _draw(synth, key, X, hyper=None, m=M):
+X_MAJ = np.random.default_rng(99).normal(size=(200, D_FEAT))
+
+
+def _out(synth, key, X, hyper=None, m=M):
     k1, k2 = jax.random.split(key)
-    return synth.sample(k2, synth.fit(k1, X, None, hyper), m).X
+    return synth.sample(k2, synth.fit(k1, X, jnp.asarray(X_MAJ, X.dtype), hyper), m)
+
+
+def _draw(synth, key, X, hyper=None, m=M):
+    return _out(synth, key, X, hyper, m).X
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -54,8 +72,27 @@ def test_contract_shape_dtype_finite_keys(name, dtype):
         np.testing.assert_array_equal(a, _draw(synth, jax.random.key(1), X))       # same key, same draw
         assert not np.array_equal(a, _draw(synth, jax.random.key(2), X))            # new key, new draw
         np.testing.assert_allclose(jax.jit(lambda k, x: _draw(synth, k, x))(jax.random.key(1), X), a,
-                                   rtol=1e-5 if dtype == "float32" else 1e-12)     # jit = no-jit
-        assert synth.sample(jax.random.key(0), synth.fit(jax.random.key(0), X), 0).X.shape == (0, D_FEAT)
+                                   rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-6 if dtype == "float32" else 0)  # jit = no-jit
+        assert _draw(synth, jax.random.key(0), X, m=0).shape == (0, D_FEAT)
+        out = _out(synth, jax.random.key(1), X)
+        if out.y is not None:                          # soft labels: (m,), in [0, 1]
+            assert out.y.shape == (M,) and bool(jnp.all((out.y >= 0) & (out.y <= 1)))
+        if out.provenance.base is not None:
+            assert out.provenance.base.shape == (M,) and int(out.provenance.base.max()) < X.shape[0] + len(X_MAJ)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_contract_pool_prefix(name):
+    """Prefix property: the first m' rows of a pool of m draws are the pool of m' draws (same key), so
+    the nested-size mask of size m' sees exactly what a direct draw of m' points would, and growing a
+    grid's largest size never changes the smaller sizes' points. (Holds with JAX's default
+    ``jax_threefry_partitionable=True``, whose random bits depend on the element index only.)"""
+    synth, _ = registry(D.mean_shift(D_FEAT))[name]
+    big = _out(synth, jax.random.key(5), _minority(), m=M)
+    small = _out(synth, jax.random.key(5), _minority(), m=20)
+    np.testing.assert_array_equal(np.asarray(big.X)[:20], small.X)
+    if small.y is not None:
+        np.testing.assert_array_equal(np.asarray(big.y)[:20], small.y)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -175,7 +212,7 @@ def test_parametric_generators_moments(x64):
     for synth, mean in [(S.oracle(dgp), np.array([2.0, -1.0])),
                         (S.biased_gaussian(dgp, 0.5), np.array([1.0, -0.5])),
                         (S.biased_gaussian(dgp, "realistic"), (1 - 1 / np.sqrt(np.log(50))) * np.array([2.0, -1.0]))]:
-        Z = np.asarray(_draw(synth, jax.random.key(7), X, m=n))
+        Z = np.asarray(synth.sample(jax.random.key(7), synth.fit(jax.random.key(6), X), n).X)
         # 5 MC standard errors: the false-failure rate is about 6e-7 per coordinate
         np.testing.assert_allclose(Z.mean(0), mean, atol=5 * np.sqrt(2.0 / n))
         np.testing.assert_allclose(np.cov(Z, rowvar=False), [[2.0, 0.5], [0.5, 1.0]], atol=0.03)
@@ -183,7 +220,7 @@ def test_parametric_generators_moments(x64):
 
 def test_synth_bad_input():
     X = _minority()
-    with pytest.raises(InvalidParameterError, match=r"'k' parameter of smote must be an int in \[1, n_min - 1\] = \[1, 39\]. Got 40"):
+    with pytest.raises(InvalidParameterError, match=r"'k' parameter of smote must be an int in \[1, n - 1\] = \[1, 39\] for this data. Got 40"):
         S.smote(40).fit(jax.random.key(0), X)
     with pytest.raises(InvalidParameterError, match="'k' parameter of smote"):
         S.smote(0)

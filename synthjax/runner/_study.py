@@ -120,8 +120,9 @@ def make_replicate(dgp: DGP, synth: Synthesizer, learner: Learner, n0: int, n1: 
     """One replicate of one shape-cell, every synthetic size at once.
 
     Returns ``replicate(key, sizes (S,), risk_star, synth_hyper, learner_hyper) -> dict of (S,)
-    arrays``: draw (X0, X1) ~ P0^n0 × P1^n1, fit the synthesizer on X1, draw one pool of m points,
-    fit the learner on [X0; X1; pool] with weight mask [1; 1; 1{j < ñ_s}] for each size s, and
+    arrays``: draw (X0, X1) ~ P0^n0 × P1^n1, fit the synthesizer on X1 (and X0), draw one pool of m
+    points (label 1, or the method's soft labels), fit the learner on [X0; X1; pool] with weight mask
+    [1; 1; 1{j < ñ_s}] for each size s, and
     evaluate the population (and optionally test-sample) metrics. A failed fit (status ≠ OK) gives
     NaN metrics and keeps its status.
     """
@@ -129,9 +130,10 @@ def make_replicate(dgp: DGP, synth: Synthesizer, learner: Learner, n0: int, n1: 
         k_data, k_gen, k_test = (jax.random.fold_in(key, t) for t in (0, generator_tag, 2))
         k_fit, k_sample = jax.random.split(k_gen)
         X0, X1 = dgp.sample(k_data, n0, n1)
-        pool = synth.sample(k_sample, synth.fit(k_fit, X1, X0, synth_hyper), m).X
-        X = jnp.concatenate([X0, X1, pool])
-        y = jnp.concatenate([jnp.zeros(n0, X.dtype), jnp.ones(n1 + m, X.dtype)])
+        pool = synth.sample(k_sample, synth.fit(k_fit, X1, X0, synth_hyper), m)
+        X = jnp.concatenate([X0, X1, pool.X])
+        y_pool = jnp.ones(m, X.dtype) if pool.y is None else pool.y.astype(X.dtype)   # soft labels (mixup…)
+        y = jnp.concatenate([jnp.zeros(n0, X.dtype), jnp.ones(n1, X.dtype), y_pool])
         real = jnp.ones((sizes.shape[0], n0 + n1), X.dtype)
         W = jnp.concatenate([real, nested_mask(sizes, m, X.dtype)], axis=1)
         params, info = learner.fit_path(X, y, W, learner_hyper)

@@ -1,9 +1,46 @@
 """Synthesizers: pure ``fit(key, X_min, X_maj=None, hyper=None) -> state`` and
-``sample(key, state, m) -> SynthSample(X, provenance)`` pairs, with nested-size masks."""
-from ._basic import biased_gaussian, gaussian_fit, jitter, oracle, random_oversampling
-from ._core import Provenance, Synthesizer, SynthSample, nested_mask, synthetic_sizes
-from ._smote import minority_neighbours, smote
+``sample(key, state, m) -> SynthSample(X, provenance, y)`` pairs, with nested-size masks.
 
-__all__ = ["Synthesizer", "SynthSample", "Provenance", "nested_mask", "synthetic_sizes",
-           "random_oversampling", "jitter", "smote", "minority_neighbours", "gaussian_fit", "oracle",
-           "biased_gaussian"]
+``REGISTRY`` maps a method name to its factory; factories that need the DGP (oracle, semi-oracle,
+biased Gaussian) take it as their first argument.
+"""
+from ._basic import biased_gaussian, gaussian_fit, jitter, oracle, random_oversampling, semi_oracle
+from ._bayes import bayesian_gaussian, niw_posterior, predictive_moments
+from ._core import Provenance, Synthesizer, SynthSample, nested_mask, synthetic_sizes
+from ._interpolation import adasyn, adasyn_weights, borderline_smote, danger_set, soft_smote
+from ._mixup import mamix, mixup, preserving_epsilon, preserving_mixup, variance_factor
+from ._neighbours import knn, minority_neighbours
+from ._smote import smote
+
+#: name -> (factory, needs_dgp)
+REGISTRY = {
+    "ros": (random_oversampling, False),
+    "jitter": (jitter, False),
+    "smote": (smote, False),
+    "borderline_smote": (borderline_smote, False),
+    "adasyn": (adasyn, False),
+    "soft_smote": (soft_smote, False),
+    "mixup": (mixup, False),
+    "preserving_mixup": (preserving_mixup, False),
+    "mamix": (mamix, False),
+    "gaussian_fit": (gaussian_fit, False),
+    "bayesian_gaussian": (bayesian_gaussian, False),
+    "oracle": (oracle, True),
+    "semi_oracle": (semi_oracle, True),
+    "biased_gaussian": (biased_gaussian, True),
+}
+
+
+def make(name: str, dgp=None, **options) -> Synthesizer:
+    """Build a synthesizer by name (e.g. ``make("smote", k=3)``, ``make("oracle", dgp)``)."""
+    from .._validate import check_choice
+    check_choice(name, "name", "synth.make", tuple(REGISTRY))
+    factory, needs_dgp = REGISTRY[name]
+    return factory(dgp, **options) if needs_dgp else factory(**options)
+
+
+__all__ = ["Synthesizer", "SynthSample", "Provenance", "nested_mask", "synthetic_sizes", "REGISTRY", "make",
+           "random_oversampling", "jitter", "smote", "borderline_smote", "adasyn", "soft_smote", "mixup",
+           "preserving_mixup", "mamix", "gaussian_fit", "bayesian_gaussian", "oracle", "semi_oracle",
+           "biased_gaussian", "knn", "minority_neighbours", "danger_set", "adasyn_weights",
+           "preserving_epsilon", "variance_factor", "niw_posterior", "predictive_moments"]

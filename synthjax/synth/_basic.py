@@ -117,6 +117,32 @@ def oracle(dgp) -> Synthesizer:
     return Synthesizer("oracle", fit, sample)
 
 
+def semi_oracle(dgp) -> Synthesizer:
+    """Semi-oracle (Ma & Zhang): x̃ = x̄1 + U_new, the minority sample mean plus a fresh draw of the
+    true minority noise U = X − E[X | y = 1] (drawn from P1 and centred at the DGP's μ1)."""
+    mu1 = _gaussian_like(dgp, "semi_oracle").mu1
+
+    def fit(key, X_min, X_maj=None, hyper=None):
+        check_fit_inputs(X_min, X_maj, "semi_oracle", min_rows=1)
+        return jnp.mean(X_min, axis=0)
+
+    def sample(key, mean, m):
+        check_size(m, "semi_oracle.sample")
+        noise = dgp.sample_class(key, 1, m) - mu1.astype(mean.dtype)[None, :]
+        return SynthSample(mean[None, :] + noise.astype(mean.dtype), Provenance())
+
+    return Synthesizer("semi_oracle", fit, sample)
+
+
+def _gaussian_like(dgp, owner):
+    params = getattr(dgp, "params", None)
+    if not (hasattr(params, "mu1") and hasattr(params, "chol1")):
+        raise InvalidParameterError(
+            f"The 'dgp' parameter of {owner} must be a DGP with a minority mean and scale (params.mu1, "
+            f"params.chol1), e.g. dgp.gaussian. Got {getattr(dgp, 'name', dgp)!r} instead.")
+    return params
+
+
 class BiasHyper(NamedTuple):
     a: jax.Array
 
@@ -128,10 +154,7 @@ def biased_gaussian(dgp, a: float | str = 0.5) -> Synthesizer:
     minority size seen by ``fit`` (requires n1 ≥ 3), whose bias vanishes slowly as n1 grows.
     A numeric ``a`` is dynamic (``BiasHyper``).
     """
-    params = getattr(dgp, "params", None)
-    if not (hasattr(params, "mu1") and hasattr(params, "chol1")):
-        raise InvalidParameterError(
-            f"The 'dgp' parameter of biased_gaussian must be a Gaussian DGP (with params.mu1, params.chol1). Got {getattr(dgp, 'name', dgp)!r} instead.")
+    params = _gaussian_like(dgp, "biased_gaussian")
     realistic = isinstance(a, str)
     if realistic and a != "realistic":
         raise InvalidParameterError(f"The 'a' parameter of biased_gaussian must be a float or 'realistic'. Got {a!r} instead.")

@@ -22,9 +22,11 @@ class Provenance(NamedTuple):
 
 
 class SynthSample(NamedTuple):
-    """Output of ``Synthesizer.sample``: the synthetic rows X (m, d) and their provenance."""
+    """Output of ``Synthesizer.sample``: the synthetic rows X (m, d), their provenance, and, for
+    methods that mix classes, soft labels y (m,) in [0, 1] (None means every row is labelled 1)."""
     X: jax.Array
     provenance: Provenance
+    y: Any = None
 
 
 class Synthesizer(NamedTuple):

@@ -1,0 +1,163 @@
+"""SMOTE-family synthesizers that look at the majority: Borderline-SMOTE 1/2, ADASYN, soft-label SMOTE.
+
+Index convention (provenance and neighbour tables): ``base`` indexes X_min; ``neighbour`` indexes
+the stacked data [X_min; X_maj], so an index < n1 is a minority point and n1 + j is X_maj[j].
+"""
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from .._validate import InvalidParameterError, check_choice, check_int
+from ._core import Provenance, Synthesizer, SynthSample, check_fit_inputs, check_size
+from ._neighbours import check_neighbours, knn, minority_neighbours
+
+
+class InterpolationState(NamedTuple):
+    X_min: jax.Array       # (n1, d)
+    X_nbr: jax.Array       # (n1 + n0, d) stacked [X_min; X_maj] (or X_min alone)
+    nn: jax.Array          # (n1, k) neighbour indices into X_nbr
+    base_p: jax.Array      # (n1,) base-point probabilities
+    n_eligible: jax.Array  # () number of minority points with positive base probability
+
+
+def interpolate(key, state: InterpolationState, m: int, majority_step: float | None = None):
+    """x̃ = x_b + s (x_nb − x_b): b ~ base_p, nb uniform among the k neighbours of b, s = u ~ U(0, 1).
+
+    With ``majority_step`` (Borderline-SMOTE 2, imbalanced-learn's law), a step toward a majority
+    neighbour is s = u·v with v ~ U(0, majority_step). Returns (X, Provenance).
+    """
+    kb, kc, ku, kv = jax.random.split(key, 4)
+    n1, k = state.nn.shape
+    base = jax.random.choice(kb, n1, (m,), p=state.base_p)
+    nbr = state.nn[base, jax.random.randint(kc, (m,), 0, k)]
+    step = jax.random.uniform(ku, (m,), state.X_min.dtype)
+    if majority_step is not None:
+        shrink = jax.random.uniform(kv, (m,), state.X_min.dtype, 0.0, majority_step)
+        step = jnp.where(nbr >= n1, step * shrink, step)
+    xb = state.X_min[base]
+    return xb + step[:, None] * (state.X_nbr[nbr] - xb), Provenance(base, nbr, step)
+
+
+def _stack(X_min, X_maj, owner):
+    if X_maj is None:
+        raise InvalidParameterError(f"The 'X_maj' parameter of {owner}.fit must be the majority sample (n0, d). Got None instead.")
+    return jnp.concatenate([X_min, X_maj.astype(X_min.dtype)])
+
+
+def _fallback(weights, owner: str, what: str):
+    """Normalise base weights; when all are 0, fall back to uniform (plain SMOTE) and, outside of
+    jit, warn. ``n_eligible`` = 0 records the fallback in the state."""
+    total = jnp.sum(weights)
+    n_eligible = jnp.sum(weights > 0)
+    if not isinstance(total, jax.core.Tracer) and float(total) == 0:
+        warnings.warn(f"{owner}: {what}; falling back to uniform base points (plain SMOTE).", stacklevel=3)
+    uniform = jnp.full_like(weights, 1 / weights.shape[0])
+    return jnp.where(total > 0, weights / jnp.where(total > 0, total, 1), uniform), n_eligible
+
+
+def danger_set(X_min, X_maj, m_neighbors: int = 10):
+    """Borderline-SMOTE's danger set: minority points with m/2 ≤ m' < m, m' = number of majority
+    points among their m nearest neighbours in the full data (the point itself excluded).
+    Returns a (n1,) bool mask (equals imbalanced-learn's ``_in_danger_noise(kind="danger")``)."""
+    n1 = X_min.shape[0]
+    nn = knn(X_min, _stack(X_min, X_maj, "borderline_smote"), m_neighbors, self_index=jnp.arange(n1))
+    n_maj = jnp.sum(nn >= n1, axis=1)
+    return (2 * n_maj >= m_neighbors) & (n_maj < m_neighbors)
+
+
+def borderline_smote(kind: int = 1, k: int = 5, m_neighbors: int = 10) -> Synthesizer:
+    """Borderline-SMOTE (Han, Wang & Mao 2005), imbalanced-learn's law.
+
+    Base points are drawn uniformly from the danger set (``danger_set``). Kind 1: the neighbour is one
+    of the k nearest other minority points, step u ~ U(0, 1). Kind 2: the neighbour is one of the k
+    nearest points of the full data; toward a majority neighbour the step is u·v with v ~ U(0, ½)
+    (imbalanced-learn 0.14; the paper's text uses a single U(0, ½)). If the danger set is empty,
+    imbalanced-learn silently adds nothing; here the base points fall back to all minority points
+    (plain SMOTE), ``state.n_eligible`` is 0, and an eager ``fit`` warns.
+    """
+    check_choice(kind, "kind", "borderline_smote", (1, 2))
+    check_int(k, "k", "borderline_smote", 1)
+    check_int(m_neighbors, "m_neighbors", "borderline_smote", 1)
+    owner = f"borderline_smote{kind}"
+
+    def fit(key, X_min, X_maj=None, hyper=None):
+        check_fit_inputs(X_min, X_maj, owner)
+        X_all = _stack(X_min, X_maj, owner)
+        n1 = X_min.shape[0]
+        check_neighbours(m_neighbors, X_all.shape[0], "m_neighbors", owner)
+        X_nbr = X_min if kind == 1 else X_all
+        check_neighbours(k, X_nbr.shape[0], "k", owner)
+        danger = danger_set(X_min, X_maj, m_neighbors)
+        base_p, n_eligible = _fallback(danger.astype(X_min.dtype), owner, "no minority point is in danger")
+        nn = knn(X_min, X_nbr, k, self_index=jnp.arange(n1))
+        return InterpolationState(X_min, X_nbr, nn, base_p, n_eligible)
+
+    def sample(key, state, m):
+        check_size(m, f"{owner}.sample")
+        X, prov = interpolate(key, state, m, majority_step=0.5 if kind == 2 else None)
+        return SynthSample(X, prov)
+
+    return Synthesizer(owner, fit, sample)
+
+
+def adasyn_weights(X_min, X_maj, k: int = 5):
+    """ADASYN's base-point weights r_i = (# majority among the k nearest neighbours of x_i in the full
+    data) / k, before normalisation (He, Bai, Garcia & Li 2008; imbalanced-learn's ``ratio_nn``)."""
+    n1 = X_min.shape[0]
+    nn = knn(X_min, _stack(X_min, X_maj, "adasyn"), k, self_index=jnp.arange(n1))
+    return jnp.mean((nn >= n1).astype(X_min.dtype), axis=1)
+
+
+def adasyn(k: int = 5) -> Synthesizer:
+    """ADASYN: base point i drawn with probability r_i / Σ r (``adasyn_weights``), then a SMOTE step
+    toward one of its k nearest other minority points. Returns exactly m points: bases are drawn by
+    the weights (imbalanced-learn rounds per-point counts, so its total can differ from m). If no
+    minority point has a majority neighbour (Σ r = 0, where imbalanced-learn raises), bases fall back
+    to uniform (plain SMOTE), ``state.n_eligible`` is 0, and an eager ``fit`` warns.
+    """
+    check_int(k, "k", "adasyn", 1)
+
+    def fit(key, X_min, X_maj=None, hyper=None):
+        check_fit_inputs(X_min, X_maj, "adasyn")
+        n1 = X_min.shape[0]
+        check_neighbours(k, n1, "k", "adasyn")
+        base_p, n_eligible = _fallback(adasyn_weights(X_min, X_maj, k), "adasyn",
+                                       "no minority point has a majority neighbour")
+        return InterpolationState(X_min, X_min, minority_neighbours(X_min, k), base_p, n_eligible)
+
+    def sample(key, state, m):
+        check_size(m, "adasyn.sample")
+        return SynthSample(*interpolate(key, state, m))
+
+    return Synthesizer("adasyn", fit, sample)
+
+
+def soft_smote(k: int = 5) -> Synthesizer:
+    """Soft-label SMOTE: the neighbour may come from either class, and the label is mixed by the step.
+
+    Base b uniform over the minority; neighbour nb uniform among the k nearest other points of the
+    full data [X_min; X_maj]; u ~ U(0, 1); x̃ = x_b + u (x_nb − x_b); soft label ỹ = (1 − u)·1 + u·y_nb,
+    i.e. 1 − u when the neighbour is a majority point and 1 otherwise. Returns ``SynthSample.y``.
+    """
+    check_int(k, "k", "soft_smote", 1)
+
+    def fit(key, X_min, X_maj=None, hyper=None):
+        check_fit_inputs(X_min, X_maj, "soft_smote")
+        X_all = _stack(X_min, X_maj, "soft_smote")
+        n1 = X_min.shape[0]
+        check_neighbours(k, X_all.shape[0], "k", "soft_smote")
+        uniform = jnp.full(n1, 1 / n1, X_min.dtype)
+        return InterpolationState(X_min, X_all, knn(X_min, X_all, k, self_index=jnp.arange(n1)), uniform,
+                                  jnp.asarray(n1))
+
+    def sample(key, state, m):
+        check_size(m, "soft_smote.sample")
+        X, prov = interpolate(key, state, m)
+        y = jnp.where(prov.neighbour >= state.X_min.shape[0], 1 - prov.step, jnp.ones_like(prov.step))
+        return SynthSample(X, prov, y)
+
+    return Synthesizer("soft_smote", fit, sample)

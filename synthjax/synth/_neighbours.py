@@ -1,0 +1,48 @@
+"""Exact k-nearest-neighbour search (Euclidean), dense or blocked, jit/vmap-safe."""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from .._validate import InvalidParameterError
+
+#: Query rows per block: the distance block is (block × n_ref); blocking starts above this many cells.
+DENSE_CELLS = 2 ** 22
+
+
+def knn(query, ref, k: int, self_index=None, block: int = 256):
+    """(nq, k) indices of the k nearest rows of ``ref`` for each row of ``query``, nearest first.
+
+    Squared distances ‖q‖² + ‖r‖² − 2qᵀr (one matrix multiply per block). ``self_index`` (nq,) marks,
+    for each query row, its own row in ``ref`` (excluded, as scikit-learn's ``kneighbors()`` on the
+    fitted data drops the point itself). Dense when nq·n_ref ≤ 2²² cells; otherwise the query rows
+    are processed in blocks of ``block`` under ``lax.map`` so memory stays O(block · n_ref).
+    """
+    sq_ref = jnp.sum(ref * ref, axis=1)
+    own = jnp.full(query.shape[0], -1) if self_index is None else jnp.asarray(self_index)
+
+    def nearest(q, own_q):
+        D = jnp.sum(q * q, axis=1)[:, None] + sq_ref[None, :] - 2 * q @ ref.T
+        D = jnp.where(jnp.arange(ref.shape[0])[None, :] == own_q[:, None], jnp.inf, D)
+        return jax.lax.top_k(-D, k)[1]
+
+    nq = query.shape[0]
+    if nq * ref.shape[0] <= DENSE_CELLS or nq <= block:
+        return nearest(query, own)
+    pad = -nq % block
+    qb = jnp.pad(query, ((0, pad), (0, 0))).reshape(-1, block, query.shape[1])
+    ob = jnp.pad(own, (0, pad), constant_values=-1).reshape(-1, block)
+    return jax.lax.map(lambda a: nearest(*a), (qb, ob)).reshape(-1, k)[:nq]
+
+
+def minority_neighbours(X_min, k: int):
+    """(n1, k) indices of the k nearest *other* rows of X_min (Euclidean), nearest first."""
+    return knn(X_min, X_min, k, self_index=jnp.arange(X_min.shape[0]))
+
+
+def check_neighbours(k: int, n: int, name: str, owner: str) -> None:
+    """Raise unless a neighbour count k fits a reference set of n points (k ≤ n − 1, self excluded)."""
+    if k > n - 1:
+        raise InvalidParameterError(
+            f"The '{name}' parameter of {owner} must be an int in [1, n - 1] = [1, {n - 1}] for this data. "
+            f"Got {k} instead.")

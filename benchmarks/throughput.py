@@ -90,7 +90,7 @@ def time_synthjax(gammas, reps, chunk, repeats):
     study = synthjax_study(gammas, reps, chunk)
     truth, lrn = study.dgp, study.learner
     risk_star = truth.population_risk(lrn.loss, truth.theta_star(lrn))
-    fn, sizes = compile_cell(study, "smote", N0, N1)
+    fn, sizes, batch = compile_cell(study, "smote", N0, N1)
     args = (jnp.uint32(0), jnp.uint32(0))
     dyn = (jnp.asarray(sizes, jnp.int32), risk_star, (), lrn.hyper)
     t = time.perf_counter()

@@ -44,7 +44,7 @@ def test_generators_share_real_data_and_do_not_shift_streams():
 
 def test_dynamic_values_do_not_recompile():
     study = small_study()
-    chunk, sizes = compile_cell(study, "smote", 60, 12)
+    chunk, sizes, _ = compile_cell(study, "smote", 60, 12)
     truth, lrn = study.dgp, study.learner
     risk_star = truth.population_risk(lrn.loss, truth.theta_star(lrn))
     ids = jnp.arange(4, dtype=jnp.uint32)

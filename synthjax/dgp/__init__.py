@@ -1,5 +1,7 @@
 """Data-generating processes with their oracles (Bayes score, θ*, population risk)."""
 from ._core import DGP
-from ._gaussian import GaussianParams, gaussian, gaussian_expectation, mean_shift, minimise_population_risk
+from ._gaussian import GaussianParams, gaussian, mean_shift, minimise_population_risk
+from ._laws import GaussianLaw, SampleLaw, gaussian_expectation, law_risk, score_law
 
-__all__ = ["DGP", "GaussianParams", "gaussian", "mean_shift", "gaussian_expectation", "minimise_population_risk"]
+__all__ = ["DGP", "GaussianParams", "GaussianLaw", "SampleLaw", "gaussian", "mean_shift", "gaussian_expectation",
+           "law_risk", "score_law", "minimise_population_risk"]

@@ -18,6 +18,8 @@ class DGP(NamedTuple):
       theta_star(learner) -> LinearParams: argmin of the balanced population risk for the learner's
         loss (with an intercept iff the learner has one).
       population_auroc(params) -> (): P(s(X1) > s(X0)) for the linear score, exact.
+      class_law(label) -> the law of X given the class (``GaussianLaw`` or ``SampleLaw``), used by
+        the theory engine for score moments.
     """
     name: str
     d: int
@@ -28,3 +30,4 @@ class DGP(NamedTuple):
     population_risk: Callable
     theta_star: Callable
     population_auroc: Callable
+    class_law: Callable

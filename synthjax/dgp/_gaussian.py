@@ -10,46 +10,13 @@ import numpy as np
 from .._validate import InvalidParameterError, check_float, check_int
 from ..learn import LinearParams
 from ._core import DGP
-
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(128)
-_Z_MAX = 12.0  # N(0,1) mass beyond ±12 is 3.6e-33
-
+from ._laws import GaussianLaw, law_risk, score_law
 
 class GaussianParams(NamedTuple):
     mu0: jax.Array    # (d,)
     mu1: jax.Array    # (d,)
     chol0: jax.Array  # (d, d) lower Cholesky factor of Σ0
     chol1: jax.Array  # (d, d) lower Cholesky factor of Σ1
-
-
-def gaussian_expectation(f, mean, sd):
-    """E f(mean + sd·Z), Z ~ N(0, 1), by Gauss–Legendre quadrature on z ∈ [−12, 12].
-
-    The range is split at the point where the argument crosses 0 (z0 = −mean/sd), where binary
-    classification losses bend or kink, and each of the two panels gets 128 nodes (which cluster at
-    the split). The truncation error is below 1e-32; for the logistic and squared losses the total
-    error is at the rounding level for sd up to at least 100 (checked against scipy.integrate.quad).
-    Works for sd = 0 (returns f(mean)).
-    """
-    dtype = jnp.result_type(mean)
-    x, w = jnp.asarray(_GL_NODES, dtype), jnp.asarray(_GL_WEIGHTS, dtype)
-    z0 = jnp.clip(jnp.where(sd > 0, -mean / jnp.where(sd > 0, sd, 1), 0), -_Z_MAX, _Z_MAX)
-
-    def panel(a, b):
-        z = 0.5 * (b - a) * x + 0.5 * (a + b)
-        return 0.5 * (b - a) * ((f(mean + sd * z) * jnp.exp(-0.5 * z * z)) @ w)
-
-    return (panel(-_Z_MAX, z0) + panel(z0, _Z_MAX)) / np.sqrt(2 * np.pi)
-
-
-def _class_moments(p: GaussianParams, params: LinearParams):
-    """Mean and SD of the linear score given each class: s | c ~ N(coefᵀμ_c + b, ‖L_cᵀcoef‖²).
-
-    The SD uses a double-where norm so its gradient is finite at coef = 0."""
-    m = jnp.stack([p.mu0 @ params.coef, p.mu1 @ params.coef]) + params.intercept
-    v = jnp.stack([jnp.sum((p.chol0.T @ params.coef) ** 2), jnp.sum((p.chol1.T @ params.coef) ** 2)])
-    positive = v > 0
-    return m, jnp.where(positive, jnp.sqrt(jnp.where(positive, v, 1)), 0)
 
 
 def _log_density(X, mu, chol):
@@ -83,7 +50,7 @@ def gaussian(mu0, mu1, cov0=None, cov1=None, dtype=None, name: str = "gaussian")
     well specified and θ* = (Σ⁻¹(μ1 − μ0), −½(μ1ᵀΣ⁻¹μ1 − μ0ᵀΣ⁻¹μ0)); with Σ0 ≠ Σ1 it is
     misspecified. A linear score is Gaussian given the class, so the balanced population risk of any
     linear score is a 1-D Gaussian integral per class (Gauss–Hermite, ``gaussian_expectation``) and
-    its AUROC is Φ((m1 − m0)/√(v0 + v1)).
+    its AUROC is Φ((m1 − m0)/√(v0 + v1)). ``class_law(c)`` returns ``GaussianLaw(μ_c, L_c)``.
 
     Args:
       mu0, mu1: class means, shape (d,).
@@ -118,15 +85,17 @@ def gaussian(mu0, mu1, cov0=None, cov1=None, dtype=None, name: str = "gaussian")
     def bayes_score(X):
         return _log_density(X, p.mu1, p.chol1) - _log_density(X, p.mu0, p.chol0)
 
+    laws = (GaussianLaw(p.mu0, p.chol0), GaussianLaw(p.mu1, p.chol1))
+
+    def class_law(label):
+        return laws[label]
+
     def population_risk(loss, params):
-        m, sd = _class_moments(p, params)
-        r0 = gaussian_expectation(lambda s: loss(s, jnp.zeros((), dtype)), m[0], sd[0])
-        r1 = gaussian_expectation(lambda s: loss(s, jnp.ones((), dtype)), m[1], sd[1])
-        return 0.5 * (r0 + r1)
+        return 0.5 * (law_risk(laws[0], loss, params, 0) + law_risk(laws[1], loss, params, 1))
 
     def population_auroc(params):
-        m, sd = _class_moments(p, params)
-        return jax.scipy.stats.norm.cdf((m[1] - m[0]) / jnp.sqrt(sd[0] ** 2 + sd[1] ** 2))
+        (m0, sd0), (m1, sd1) = score_law(laws[0], params), score_law(laws[1], params)
+        return jax.scipy.stats.norm.cdf((m1 - m0) / jnp.sqrt(sd0 ** 2 + sd1 ** 2))
 
     def theta_star(learner):
         # Start at the LDA direction with the Bayes intercept of the pooled Gaussian fit: exact for
@@ -137,7 +106,8 @@ def gaussian(mu0, mu1, cov0=None, cov1=None, dtype=None, name: str = "gaussian")
             start = np.r_[start, -0.5 * (mu1 @ prec @ mu1 - mu0 @ prec @ mu0)]
         return minimise_population_risk(population_risk, learner, d, dtype, start)
 
-    return DGP(name, d, p, sample, sample_class, bayes_score, population_risk, theta_star, population_auroc)
+    return DGP(name, d, p, sample, sample_class, bayes_score, population_risk, theta_star, population_auroc,
+               class_law)
 
 
 def mean_shift(d: int = 2, delta: float = 1.0, dtype=None) -> DGP:

@@ -50,7 +50,8 @@ class Study:
       seed: root seed; replicate r of cell c uses fold_in(fold_in(key(seed), c), r).
       n_test: if > 0, also score each fit on a fresh test sample of n_test points per class
         (AUROC, AUPRC, best-threshold BA and F1, balanced loss); population metrics are always exact.
-      chunk_size: replicates per compiled call (memory ∝ chunk_size); results do not depend on it.
+      chunk_size: replicates per compiled call (memory ∝ chunk_size; rounded up to a multiple of the
+        vmapped batch, see ``replicate_batch``); results do not depend on it.
     """
     name: str
     dgp: DGP
@@ -161,15 +162,14 @@ def make_replicate(dgp: DGP, synth: Synthesizer, learner: Learner, n0: int, n1: 
 
 
 def compile_cell(study: Study, generator: str, n0: int, n1: int):
-    """The jitted chunk function of a shape-cell: (seed, cell, rep_ids, sizes, risk*, hypers) -> dict."""
+    """The jitted chunk function of a shape-cell: (seed, cell, rep_ids, sizes, risk*, hypers) -> dict,
+    the cell's size grid, and its vmapped batch (``replicate_batch``; rep_ids must be a multiple)."""
     synth = study.synthesizers[generator]
     sizes = synthetic_sizes(study.gamma, n0, n1)
     replicate = make_replicate(study.dgp, synth, study.learner, n0, n1, int(sizes.max()),
                                study.n_test, stream_tag(generator))
 
-    # Replicates run in vmapped batches small enough that each batch's (sizes × rows) working arrays
-    # stay in cache (about 2 MB in float32); lax.map loops over the batches.
-    batch = max(1, 2 ** 19 // (len(sizes) * (n0 + n1 + int(sizes.max()))))
+    batch = replicate_batch(len(sizes), n0 + n1 + int(sizes.max()))
 
     @jax.jit
     def chunk(seed, cell, rep_ids, sizes, risk_star, synth_hyper, learner_hyper):
@@ -177,7 +177,15 @@ def compile_cell(study: Study, generator: str, n0: int, n1: int):
         return jax.lax.map(lambda k: replicate(k, sizes, risk_star, synth_hyper, learner_hyper), keys,
                            batch_size=batch)
 
-    return chunk, sizes
+    return chunk, sizes, batch
+
+
+def replicate_batch(n_sizes: int, n_rows: int) -> int:
+    """Replicates per vmapped batch: small enough that a batch's (sizes × rows) working arrays stay in
+    cache (about 2 MB in float32), at most 64. It depends on the shape-cell only — never on the chunk
+    size or the number of replicates — so every replicate is computed by the same compiled batch
+    program and the numbers do not depend on how the run is chunked."""
+    return int(min(64, max(1, 2 ** 19 // (n_sizes * n_rows))))
 
 
 @dataclasses.dataclass
@@ -207,10 +215,10 @@ def run(study: Study, verbose: bool = False) -> Results:
     frames, timings = [], []
     for row in study.design().itertuples(index=False):
         t0 = time.perf_counter()
-        chunk, sizes = compile_cell(study, row.generator, row.n0, row.n1)
+        chunk, sizes, batch = compile_cell(study, row.generator, row.n0, row.n1)
         synth_hyper = study.synthesizers[row.generator].hyper
         size_arg = jnp.asarray(sizes, jnp.int32)
-        C = min(study.chunk_size, study.reps)
+        C = -(-min(study.chunk_size, study.reps) // batch) * batch   # a multiple of the batch
         cell_args = (jnp.uint32(study.seed), jnp.uint32(row.cell))
         dyn = (size_arg, risk_star, synth_hyper, study.learner.hyper)
         compiled = chunk.lower(*cell_args, jnp.zeros(C, jnp.uint32), *dyn).compile()

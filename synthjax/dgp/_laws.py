@@ -1,0 +1,66 @@
+"""Class laws and the expectations the oracles and the theory need.
+
+A law is ``GaussianLaw(mu, chol)`` (exact: a linear score is Gaussian under it, so expectations of
+functions of the score are 1-D integrals, and x given the score is Gaussian too) or
+``SampleLaw(X)`` (a large fixed Monte-Carlo sample standing for a law without closed forms, e.g.
+SMOTE's; expectations are sample means with their Monte-Carlo error).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(128)
+_Z_MAX = 12.0  # N(0,1) mass beyond ±12 is 3.6e-33
+
+
+class GaussianLaw(NamedTuple):
+    mu: jax.Array    # (d,)
+    chol: jax.Array  # (d, d) lower Cholesky factor of the covariance
+
+
+class SampleLaw(NamedTuple):
+    X: jax.Array     # (n, d) draws
+
+
+def gaussian_expectation(f, mean, sd):
+    """E f(mean + sd·Z), Z ~ N(0, 1), by Gauss–Legendre quadrature on z ∈ [−12, 12].
+
+    The range is split at the point where the argument crosses 0 (z0 = −mean/sd), where binary
+    classification losses bend or kink, and each of the two panels gets 128 nodes (which cluster at
+    the split). The truncation error is below 1e-32; for the logistic and squared losses the total
+    error is at the rounding level for sd up to at least 100 (checked against scipy.integrate.quad).
+    Works for sd = 0 (returns f(mean)). ``f`` may return a trailing axis of several integrands.
+    """
+    dtype = jnp.result_type(mean)
+    x, w = jnp.asarray(_GL_NODES, dtype), jnp.asarray(_GL_WEIGHTS, dtype)
+    z0 = jnp.clip(jnp.where(sd > 0, -mean / jnp.where(sd > 0, sd, 1), 0), -_Z_MAX, _Z_MAX)
+
+    def panel(a, b):
+        z = 0.5 * (b - a) * x + 0.5 * (a + b)
+        values = f(mean + sd * z)
+        weights = 0.5 * (b - a) * w * jnp.exp(-0.5 * z * z)
+        return jnp.tensordot(weights, values, axes=(0, 0))
+
+    return (panel(-_Z_MAX, z0) + panel(z0, _Z_MAX)) / np.sqrt(2 * np.pi)
+
+
+def score_law(law: GaussianLaw, params):
+    """Mean and SD of the linear score s = coefᵀx + b under a Gaussian law: N(coefᵀμ + b, ‖Lᵀcoef‖²).
+
+    The SD uses a double-where norm so its gradient is finite at coef = 0."""
+    m = law.mu @ params.coef + params.intercept
+    v = jnp.sum((law.chol.T @ params.coef) ** 2)
+    return m, jnp.where(v > 0, jnp.sqrt(jnp.where(v > 0, v, 1)), 0)
+
+
+def law_risk(law, loss, params, label):
+    """E ℓ(coefᵀX + b, label) under the law: exact (quadrature) for a GaussianLaw, a mean for a SampleLaw."""
+    if isinstance(law, SampleLaw):
+        s = law.X @ params.coef + params.intercept
+        return jnp.mean(loss(s, jnp.full_like(s, label)))
+    m, sd = score_law(law, params)
+    return gaussian_expectation(lambda s: loss(s, jnp.full_like(s, label)), m, sd)

@@ -1,0 +1,143 @@
+"""Synthetic-size tuners that run inside a vmapped replicate: balancing, VTSS and TG-VTSS
+(Ma & Zhang, arXiv 2601.16120; SPEC §5).
+
+Sizes are γ values, ñ = round(γ (n0 − n1)) on whatever data the fit sees (the training folds during
+validation, the full data at the end). Every candidate of a tuner is fitted in one batched solve
+over nested masks of one synthetic pool of round(γ_max (n0 − n1)) points; candidates above γ_max are
+clipped to it.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import metrics as M
+from ..synth import nested_mask
+from ._diagnostics import fold_split, generator_quality, symmetry_test
+from ._predict import theory_target_size
+
+#: Candidate grids of SPEC §5.
+SYMMETRIC_GRID = np.round(np.arange(0, 0.2001, 0.05), 2)       # γ ∈ {0, .05, …, .20}
+REALISTIC_GRID = np.round(np.arange(0.8, 1.2001, 0.05), 2)     # multipliers around balancing / ñ_theory
+FULL_GRID = np.round(np.arange(0, 2.0001, 0.05), 2)            # γ ∈ 0:0.05:2
+SYMMETRIC, REALISTIC, BIASED = 0, 1, 2                          # TG-VTSS regimes
+
+
+class TunedFit(NamedTuple):
+    gamma: jax.Array        # chosen γ
+    n_syn: jax.Array        # chosen ñ on the full data
+    params: object          # the final fit (LinearParams)
+    info: object            # its FitInfo
+    losses: jax.Array       # (C,) validation loss per candidate (inf where not a candidate)
+
+
+def _augmented_fit_path(key, synth, learner, X0, X1, gammas, gamma_max, hyper=None, synth_hyper=None):
+    """Fit every γ in ``gammas`` on (X0, X1) plus one synthetic pool (nested masks)."""
+    n0, n1 = X0.shape[0], X1.shape[0]
+    m = int(np.ceil(gamma_max * (n0 - n1)))
+    kf, ks = jax.random.split(key)
+    pool = synth.sample(ks, synth.fit(kf, X1, X0, synth_hyper), m)
+    X = jnp.concatenate([X0, X1, pool.X])
+    y_pool = jnp.ones(m, X.dtype) if pool.y is None else pool.y.astype(X.dtype)
+    y = jnp.concatenate([jnp.zeros(n0, X.dtype), jnp.ones(n1, X.dtype), y_pool])
+    sizes = jnp.round(jnp.clip(gammas, 0, gamma_max) * (n0 - n1)).astype(jnp.int32)
+    W = jnp.concatenate([jnp.ones((gammas.shape[0], n0 + n1), X.dtype), nested_mask(sizes, m, X.dtype)], axis=1)
+    return learner.fit_path(X, y, W, hyper), sizes
+
+
+def _validation_losses(key, synth, learner, X0, X1, gammas, gamma_max, folds, holdout, hyper, synth_hyper):
+    """(C,) balanced validation loss of each candidate: K-fold CV (``folds``) or one stratified
+    hold-out split (``holdout`` fraction, used when folds is None)."""
+    n0, n1 = X0.shape[0], X1.shape[0]
+    k0, k1, kg = jax.random.split(key, 3)
+
+    def one(k, h0, t0, h1, t1):
+        (params, _), _ = _augmented_fit_path(jax.random.fold_in(kg, k), synth, learner, X0[t0], X1[t1], gammas,
+                                             gamma_max, hyper, synth_hyper)
+        Xv = jnp.concatenate([X0[h0], X1[h1]])
+        yv = jnp.concatenate([jnp.zeros(h0.shape[0], X0.dtype), jnp.ones(h1.shape[0], X0.dtype)])
+        return jax.vmap(lambda p: M.balanced_risk(learner.loss, learner.score(p, Xv), yv))(params)
+
+    if folds is None:
+        p0, p1 = jax.random.permutation(k0, n0), jax.random.permutation(k1, n1)
+        v0, v1 = max(1, round(holdout * n0)), max(1, round(holdout * n1))
+        return one(0, p0[:v0], p0[v0:], p1[:v1], p1[v1:])
+
+    def fold(k):
+        h0, t0 = fold_split(k0, n0, folds, k)
+        h1, t1 = fold_split(k1, n1, folds, k)
+        return one(k, h0, t0, h1, t1)
+    return jnp.mean(jax.vmap(fold)(jnp.arange(folds)), axis=0)
+
+
+def select_size(key, synth, learner, X0, X1, gammas, valid=None, gamma_max: float = 2.0, folds: int | None = 5,
+                holdout: float = 0.2, hyper=None, synth_hyper=None) -> TunedFit:
+    """Choose γ among ``gammas`` (where ``valid``) by balanced validation loss, then regenerate and refit
+    on the full data with the chosen size. ``folds=None`` uses one stratified hold-out split."""
+    gammas = jnp.asarray(gammas, X0.dtype)
+    valid = jnp.ones(gammas.shape, bool) if valid is None else valid
+    kv, kf = jax.random.split(key)
+    losses = _validation_losses(kv, synth, learner, X0, X1, gammas, gamma_max, folds, holdout, hyper, synth_hyper)
+    losses = jnp.where(valid & jnp.isfinite(losses), losses, jnp.inf)
+    best = jnp.argmin(losses)
+    (params, info), sizes = _augmented_fit_path(kf, synth, learner, X0, X1, gammas[best][None], gamma_max, hyper,
+                                                synth_hyper)
+    first = jax.tree_util.tree_map(lambda a: a[0], (params, info))
+    return TunedFit(gammas[best], sizes[0], first[0], first[1], losses)
+
+
+def vtss(key, synth, learner, X0, X1, folds: int | None = 5, **kw) -> TunedFit:
+    """VTSS: γ minimising the balanced validation loss over γ ∈ {0.50, 0.55, …, 1.50} (SPEC §5)."""
+    return select_size(key, synth, learner, X0, X1, np.round(np.arange(0.5, 1.5001, 0.05), 2), folds=folds, **kw)
+
+
+class TGVTSSResult(NamedTuple):
+    fit: TunedFit
+    regime: jax.Array         # SYMMETRIC, REALISTIC or BIASED
+    statistic: jax.Array      # Wald T
+    p_value: jax.Array
+    gqs: jax.Array            # generator quality score (NaN when symmetry was not rejected… still computed)
+    gamma_theory: jax.Array   # ñ_theory/(n0 − n1) from ĝ_φ and the cross-fitted δ (NaN if undefined)
+    candidates: jax.Array     # (C,) the candidate γ values considered
+    valid: jax.Array          # (C,) which candidates the regime allowed
+
+
+def tg_vtss(key, synth, learner, X0, X1, gqs_folds: int = 3, folds: int | None = 5, gqs_threshold: float = 10.0,
+            gamma_max: float = 2.0, hyper=None, synth_hyper=None, **kw) -> TGVTSSResult:
+    """Theory-guided VTSS (SPEC §5): (1) balanced pilot fit; (2) if local symmetry is not rejected,
+    candidates γ ∈ {0, .05, …, .20}; (3) else if GQS ≤ 10 ("realistic generator"), γ ∈ 0.80:0.05:1.20
+    around balancing ∪ the same multipliers around γ_theory (when finite and ≥ 0); (4) else ("biased
+    generator") γ ∈ 0:0.05:2; (5) choose by balanced validation loss, regenerate and refit.
+    All candidate sets live in one fixed array with a validity mask, so the regime is data, not control
+    flow: the whole procedure vmaps over replicates. The decision and diagnostics are returned.
+    """
+    ks, kq, kt = jax.random.split(key, 3)
+    test = symmetry_test(learner, X0, X1, hyper=hyper)
+    quality = generator_quality(kq, synth, learner, X0, X1, K=gqs_folds, hyper=hyper, synth_hyper=synth_hyper)
+    n0, n1 = X0.shape[0], X1.shape[0]
+    gamma_theory = theory_target_size(test.g_phi, quality.delta, n0, n1) / (n0 - n1)
+    regime = jnp.where(~test.reject, SYMMETRIC, jnp.where(quality.gqs <= gqs_threshold, REALISTIC, BIASED))
+    full = jnp.asarray(FULL_GRID, X0.dtype)
+    around = jnp.asarray(REALISTIC_GRID, X0.dtype)
+    theory_ok = jnp.isfinite(gamma_theory) & (gamma_theory >= 0)
+    candidates = jnp.concatenate([full, around * jnp.where(theory_ok, gamma_theory, 0)])
+    in_symmetric = jnp.isin(jnp.arange(full.shape[0]), np.flatnonzero(np.isin(FULL_GRID, SYMMETRIC_GRID)))
+    in_realistic = jnp.isin(jnp.arange(full.shape[0]), np.flatnonzero(np.isin(FULL_GRID, REALISTIC_GRID)))
+    valid = jnp.where(regime == SYMMETRIC, jnp.concatenate([in_symmetric, jnp.zeros(around.shape, bool)]),
+                      jnp.where(regime == REALISTIC,
+                                jnp.concatenate([in_realistic, jnp.full(around.shape, theory_ok)]),
+                                jnp.concatenate([jnp.ones(full.shape, bool), jnp.zeros(around.shape, bool)])))
+    fit = select_size(kt, synth, learner, X0, X1, candidates, valid, gamma_max, folds, hyper=hyper,
+                      synth_hyper=synth_hyper, **kw)
+    return TGVTSSResult(fit, regime, test.statistic, test.p_value, quality.gqs, gamma_theory, candidates, valid)
+
+
+def balancing(key, synth, learner, X0, X1, gamma_max: float = 2.0, hyper=None, synth_hyper=None) -> TunedFit:
+    """The fixed-rule baseline: γ = 1 (ñ = n0 − n1)."""
+    (params, info), sizes = _augmented_fit_path(key, synth, learner, X0, X1, jnp.ones(1, X0.dtype), gamma_max,
+                                                hyper, synth_hyper)
+    first = jax.tree_util.tree_map(lambda a: a[0], (params, info))
+    return TunedFit(jnp.ones((), X0.dtype), sizes[0], first[0], first[1], jnp.zeros(1, X0.dtype))

@@ -1,0 +1,112 @@
+"""The theory engine against closed forms, Monte Carlo and simulation."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from synthjax import dgp as D
+from synthjax import learn
+from synthjax import synth as S
+from synthjax import theory as T
+from synthjax.dgp import GaussianLaw, SampleLaw
+from synthjax.runner import Study, run
+
+LS01 = dict(ridge=1e-6, intercept=False)            # Ma & Zhang's linear studies: y ∈ {0, 1}, no intercept
+
+
+@pytest.mark.parametrize("case", ["logistic", "least_squares"])
+def test_gaussian_score_moments_match_monte_carlo(x64, case):
+    if case == "logistic":
+        truth, lrn = D.gaussian(np.zeros(3), np.array([1.0, 0.5, 0.0]), cov1=np.diag([2.0, 1.0, 0.5])), learn.logistic()
+    else:
+        truth, lrn = D.mean_shift(3), learn.least_squares(**LS01)
+    geo = T.score_geometry(truth, lrn)
+    n = 1_000_000
+    X = truth.sample_class(jax.random.key(0), 1, n)
+    mc = T.law_moments(SampleLaw(X), lrn.loss, geo.theta, 1, lrn.intercept)
+    # the mean within 5 Monte-Carlo SEs (false-failure rate ≈ 6e-7 per coordinate)
+    assert np.all(np.abs(mc.mean - geo.P1.mean) <= 5 * mc.mean_se + 1e-12)
+    np.testing.assert_allclose(mc.hessian, geo.P1.hessian, atol=0.01)
+    np.testing.assert_allclose(mc.cov, geo.P1.cov, atol=0.02)
+    # the balanced θ* is stationary: m0 + m1 = 0 (exactly, up to quadrature rounding)
+    np.testing.assert_allclose(geo.P0.mean + geo.P1.mean, 0, atol=1e-10)
+
+
+def test_biased_aligned_design_closed_form(x64):
+    """SPEC §8.1: P0 = N(0, I), P1 = N(e1, I), Q = N(½e1, I), LS with y ∈ {0,1}: by hand,
+    θ* = e1/3, m1 = −(2/3)e1, g_φ = (4/3)e1, g_ψ = ½e1, so ñ_theory = (n0 − n1)/(1 − ¾) = 4(n0 − n1)."""
+    truth = D.mean_shift(2)
+    lrn = learn.least_squares(**LS01)
+    geo = T.score_geometry(truth, lrn)
+    np.testing.assert_allclose(geo.theta.coef, [1 / 3, 0], atol=1e-12)
+    np.testing.assert_allclose(geo.g_phi, [4 / 3, 0], atol=1e-12)
+    Q = T.generator_moments(geo, GaussianLaw(jnp.asarray([0.5, 0.0]), jnp.eye(2)), lrn)
+    g_psi = T.mismatch(geo, Q)
+    np.testing.assert_allclose(g_psi, [0.5, 0], atol=1e-12)
+    assert float(T.theory_target_size(geo.g_phi, g_psi, 2000, 100)) == pytest.approx(4 * 1900, rel=1e-12)
+    assert np.isnan(float(T.theory_target_size(geo.g_phi, 2 * geo.g_phi, 2000, 100)))   # denominator < 0
+
+
+def test_first_order_bias_matches_population_root(x64):
+    truth = D.mean_shift(2)
+    lrn = learn.least_squares(**LS01)
+    geo = T.score_geometry(truth, lrn)
+    law = GaussianLaw(jnp.asarray([0.5, 0.0]), jnp.eye(2))
+    sizes = jnp.asarray([0.0, 1900.0, 4 * 1900.0, 6 * 1900.0])
+    exact = T.population_excess_curve(truth, lrn, 2000, 100, sizes, law)
+    first = T.first_order_risk(geo, T.generator_moments(geo, law, lrn), 2000, 100, sizes)
+    np.testing.assert_allclose(first.bias, exact, rtol=2e-3, atol=1e-6)
+    assert float(exact[2]) < 0.01 * float(exact[1])                  # ñ_theory cancels the O(1) bias
+
+
+def test_first_order_prediction_matches_simulation():
+    """Biased aligned design at n1 = 400, n0 = 8000: the simulated mean excess risk (exact per replicate,
+    R = 256) agrees with ½bᵀA⁻¹HA⁻¹b + ½tr(HA⁻¹SA⁻¹) within 4 MCSE + 5% (the expansion's own error)."""
+    truth = D.mean_shift(2)
+    lrn = learn.least_squares(**LS01)
+    law = GaussianLaw(jnp.asarray([0.5, 0.0]), jnp.eye(2))
+    gen = S.biased_gaussian(truth, 0.5)
+    res = run(Study("fo", truth, {"biased": gen}, lrn, (1.0, 4.0), ((8000, 400),), reps=256))
+    geo = T.score_geometry(truth, lrn)
+    pred = T.first_order_risk(geo, T.generator_moments(geo, law, lrn), 8000, 400, jnp.asarray([7600.0, 4 * 7600.0]))
+    for (_, row), want in zip(res.summary.iterrows(), np.asarray(pred.total)):
+        assert abs(row.excess_risk - want) <= 4 * row.excess_risk_mcse + 0.05 * want
+
+
+def test_symmetry_test_size_and_power():
+    """Null: X0 = −e1 + ξ, X1 = e1 + ξ, LS with targets ∓1 and no intercept is locally symmetric
+    (g_φ = 0): the 5% test's rejection rate over 400 data sets lies in [0.02, 0.09] (±3.5 binomial SE;
+    false-failure rate ≈ 5e-4). Alternative: the §8.1 design (g_φ ≠ 0) is rejected almost always."""
+    lrn_null = learn.least_squares(ridge=1e-6, intercept=False, targets=(-1.0, 1.0))
+    null = D.gaussian(-np.eye(3)[0], np.eye(3)[0])
+    alt, lrn_alt = D.mean_shift(3), learn.least_squares(**LS01)
+
+    def rejections(truth, lrn, reps=400):
+        def one(key):
+            X0, X1 = truth.sample(key, 1000, 200)
+            return T.symmetry_test(lrn, X0, X1).reject
+        return float(jnp.mean(jax.jit(jax.vmap(one))(jax.random.split(jax.random.key(0), reps))))
+
+    assert 0.02 <= rejections(null, lrn_null) <= 0.09
+    assert rejections(alt, lrn_alt, 100) > 0.95
+
+
+def test_tg_vtss_regimes_and_gain_over_balancing():
+    truth = D.mean_shift(2)
+    lrn = learn.least_squares(**LS01)
+    risk_star = truth.population_risk(lrn.loss, truth.theta_star(lrn))
+
+    def one(key, gen):
+        X0, X1 = truth.sample(key, 2000, 100)
+        tuned = T.tg_vtss(jax.random.fold_in(key, 1), gen, lrn, X0, X1)
+        base = T.balancing(jax.random.fold_in(key, 2), gen, lrn, X0, X1)
+        excess = lambda p: truth.population_risk(lrn.loss, p) - risk_star
+        chosen_ok = jnp.any(tuned.valid & (jnp.abs(tuned.candidates - tuned.fit.gamma) < 1e-6))
+        return tuned.regime, tuned.gqs, excess(tuned.fit.params), excess(base.params), chosen_ok
+
+    keys = jax.random.split(jax.random.key(3), 12)
+    biased = jax.jit(jax.vmap(lambda k: one(k, S.biased_gaussian(truth, 0.5))))(keys)
+    oracle = jax.jit(jax.vmap(lambda k: one(k, S.oracle(truth))))(keys)
+    assert np.all(np.asarray(biased[0]) == T.BIASED) and np.all(np.asarray(biased[4]))
+    assert np.median(np.asarray(oracle[1])) < np.median(np.asarray(biased[1]))          # GQS orders generators
+    assert np.mean(np.asarray(biased[2])) < 0.5 * np.mean(np.asarray(biased[3]))         # beats balancing

@@ -86,11 +86,12 @@ def time_synthjax(gammas, reps, chunk, repeats):
     """Median seconds per replicate of the compiled cell (compile time reported apart)."""
     import jax
     import jax.numpy as jnp
-    from synthjax.runner import compile_cell
+    from synthjax.runner import cell_replicate, replicate_chunk
     study = synthjax_study(gammas, reps, chunk)
     truth, lrn = study.dgp, study.learner
     risk_star = truth.population_risk(lrn.loss, truth.theta_star(lrn))
-    fn, sizes, batch = compile_cell(study, "smote", N0, N1)
+    replicate, sizes, batch = cell_replicate(study, "smote", N0, N1)
+    fn = replicate_chunk(replicate, batch)
     args = (jnp.uint32(0), jnp.uint32(0))
     dyn = (jnp.asarray(sizes, jnp.int32), risk_star, (), lrn.hyper)
     t = time.perf_counter()

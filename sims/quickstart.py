@@ -14,7 +14,7 @@ from synthjax import learn, synth
 from synthjax.runner import Study
 
 
-def study(reps=None, seed=0) -> Study:
+def study(reps=None, seed=0, full=False) -> Study:
     d = 10
     truth = D.gaussian(np.zeros(d), np.ones(d) / np.sqrt(d), name="gaussian(d=10, delta=1)")
     generators = {"random oversampling": synth.random_oversampling(), "SMOTE (k=5)": synth.smote(5),

@@ -1,8 +1,9 @@
 """Command line: ``synthjax run sims/quickstart.py [--reps R] [--out DIR] [--seed S] [--dtype float32|float64]``.
 
-A study file is a Python module with a function ``study(reps=None, seed=0) -> Study``; it may also
-define ``figures(results, out_dir)`` to draw its own figures (default: the size curve of the
-balanced excess risk).
+A study file is a Python module with either a function ``study(reps=None, seed=0, full=False) ->
+Study`` (run by the grid runner; it may also define ``figures(results, out_dir)``, default: the
+size curve of the balanced excess risk), or a function ``run(reps=None, seed=0, out=..., full=False)
+-> summary table`` for studies with their own replicate (tuners, tests).
 """
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ def load_study_module(path: str):
     spec = importlib.util.spec_from_file_location(f"synthjax_study_{p.stem}", p)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    if not hasattr(module, "study"):
-        raise SystemExit(f"synthjax: {path} must define a function study(reps=None, seed=0) -> Study.")
+    if not (hasattr(module, "study") or hasattr(module, "run")):
+        raise SystemExit(f"synthjax: {path} must define study(reps=None, seed=0, full=False) -> Study or "
+                         f"run(reps=None, seed=0, out=..., full=False).")
     return module
 
 
@@ -34,7 +36,15 @@ def _run(args) -> int:
     from . import plot, runner
 
     module = load_study_module(args.study)
-    study = module.study(reps=args.reps, seed=args.seed)
+    if hasattr(module, "run"):   # a study with its own replicate (tuners, tests): run(reps, seed, out) -> table
+        out = Path(args.out or Path("results") / Path(args.study).stem)
+        t0 = time.perf_counter()
+        table = module.run(reps=args.reps, seed=args.seed, out=out, full=args.full)
+        with pd.option_context("display.width", 160, "display.max_rows", 400, "display.float_format", "{:.4g}".format):
+            print(table.to_string(index=False))
+        print(f"synthjax: wrote {out} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        return 0
+    study = module.study(reps=args.reps, seed=args.seed, full=args.full)
     out = Path(args.out or Path("results") / study.name)
     t0 = time.perf_counter()
     print(f"synthjax: running {study.name} ({len(study.design())} shape-cells × {study.reps} replicates × "
@@ -64,6 +74,7 @@ def main(argv=None) -> int:
     r.add_argument("--out", default=None, help="output folder (default: results/<study name>)")
     r.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     r.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    r.add_argument("--full", action="store_true", help="the paper's design size (default: a quick version)")
     args = parser.parse_args(argv)
     if args.reps is not None and args.reps < 1:
         parser.error(f"argument --reps: must be an int >= 1. Got {args.reps} instead.")

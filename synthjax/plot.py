@@ -27,6 +27,36 @@ def caption(manifest: dict) -> str:
             f"seed {s['seed']}; {manifest.get('dtype', '')}; bands: mean ± 1.96 MCSE")
 
 
+def _series(ax, frame, x, y, by, se_col=None, predicted=None):
+    """One line per ``by`` group with a 95% band (±1.96 × ``se_col``) and, per entry of ``predicted``
+    ({label: column}), the same group's prediction dashed (dotted for a second prediction)."""
+    for colour, (name, g) in zip(PALETTE * 4, frame.groupby(by, sort=False)):
+        g = g.sort_values(x)
+        mean = g[y].to_numpy(float)
+        ax.plot(g[x], mean, color=colour, label=str(name), lw=1.8, marker="o", ms=3)
+        if se_col is not None and se_col in g:
+            se = g[se_col].to_numpy(float)
+            ax.fill_between(g[x], mean - 1.96 * se, mean + 1.96 * se, color=colour, alpha=0.2, lw=0)
+        for style, (label, col) in zip(("--", ":", "-."), (predicted or {}).items()):
+            ax.plot(g[x], g[col].to_numpy(float), color=colour, ls=style, lw=1.4,
+                    label=f"{name}: {label}")
+
+
+def _finish(fig, axes, caption_text, path):
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False, fontsize=7)
+    if caption_text:
+        fig.text(0.01, 0.005, caption_text, fontsize=7, ha="left", va="bottom", wrap=True)
+    fig.tight_layout(rect=(0, 0.06 if caption_text else 0, 1, 1))
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path.with_suffix(".png"), dpi=150)
+        fig.savefig(path.with_suffix(".pdf"))
+    return fig
+
+
 def size_curve(summary: pd.DataFrame, metric: str = "excess_risk", x: str = "gamma",
                by: str = "generator", title: str | None = None, caption_text: str | None = None,
                log_y: bool = False, path: str | Path | None = None):
@@ -40,26 +70,25 @@ def size_curve(summary: pd.DataFrame, metric: str = "excess_risk", x: str = "gam
     cells = summary[["n0", "n1"]].drop_duplicates().to_numpy()
     fig, axes = plt.subplots(1, len(cells), figsize=(5.2 * len(cells), 4.0), squeeze=False)
     for ax, (n0, n1) in zip(axes[0], cells):
-        part = summary[(summary.n0 == n0) & (summary.n1 == n1)]
-        for colour, (name, g) in zip(PALETTE * 4, part.groupby(by, sort=False)):
-            g = g.sort_values(x)
-            mean = g[metric].to_numpy(float)
-            se = g.get(metric + "_mcse", pd.Series(np.zeros(len(g)))).to_numpy(float)
-            ax.plot(g[x], mean, color=colour, label=str(name), lw=1.8)
-            ax.fill_between(g[x], mean - 1.96 * se, mean + 1.96 * se, color=colour, alpha=0.2, lw=0)
+        _series(ax, summary[(summary.n0 == n0) & (summary.n1 == n1)], x, metric, by, metric + "_mcse")
         ax.set_xlabel(LABELS.get(x, x))
         ax.set_ylabel(LABELS.get(metric, metric))
         ax.set_title(title or f"n0 = {n0}, n1 = {n1}", fontsize=10)
         if log_y:
             ax.set_yscale("log")
-        ax.grid(alpha=0.3)
-        ax.legend(frameon=False, fontsize=8)
-    if caption_text:
-        fig.text(0.01, 0.005, caption_text, fontsize=7, ha="left", va="bottom", wrap=True)
-    fig.tight_layout(rect=(0, 0.06 if caption_text else 0, 1, 1))
-    if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path.with_suffix(".png"), dpi=150)
-        fig.savefig(path.with_suffix(".pdf"))
-    return fig
+    return _finish(fig, axes[0], caption_text, path)
+
+
+def curves(frame: pd.DataFrame, x: str, y: str, by: str, se: str | None = None, predicted: dict | None = None,
+           log_x: bool = False, log_y: bool = False, title: str = "", xlabel: str | None = None,
+           ylabel: str | None = None, caption_text: str | None = None, path: str | Path | None = None):
+    """One panel: simulated ``y`` against ``x`` per ``by`` group with 95% bands from the ``se`` column,
+    predicted curves dashed (``predicted`` = {label: column}); log axes for rates."""
+    fig, ax = plt.subplots(figsize=(6.0, 4.4))
+    _series(ax, frame, x, y, by, se, predicted)
+    ax.set_xscale("log" if log_x else "linear")
+    ax.set_yscale("log" if log_y else "linear")
+    ax.set_xlabel(xlabel or LABELS.get(x, x))
+    ax.set_ylabel(ylabel or LABELS.get(y, y))
+    ax.set_title(title, fontsize=10)
+    return _finish(fig, [ax], caption_text, path)

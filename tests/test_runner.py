@@ -10,7 +10,7 @@ from synthjax import InvalidParameterError, cli
 from synthjax import dgp as D
 from synthjax import learn, synth
 from synthjax.learn import MAX_ITER
-from synthjax.runner import Study, compile_cell, run
+from synthjax.runner import Study, cell_replicate, replicate_chunk, run
 
 
 def small_study(generators=("smote",), reps=64, chunk_size=64, **kw):
@@ -44,7 +44,8 @@ def test_generators_share_real_data_and_do_not_shift_streams():
 
 def test_dynamic_values_do_not_recompile():
     study = small_study()
-    chunk, sizes, _ = compile_cell(study, "smote", 60, 12)
+    replicate, sizes, batch = cell_replicate(study, "smote", 60, 12)
+    chunk = replicate_chunk(replicate, batch)
     truth, lrn = study.dgp, study.learner
     risk_star = truth.population_risk(lrn.loss, truth.theta_star(lrn))
     ids = jnp.arange(4, dtype=jnp.uint32)
@@ -102,7 +103,7 @@ def test_cli_runs_a_study_file(tmp_path, capsys):
         "import numpy as np\n"
         "from synthjax import dgp, learn, synth\n"
         "from synthjax.runner import Study\n"
-        "def study(reps=None, seed=0):\n"
+        "def study(reps=None, seed=0, full=False):\n"
         "    t = dgp.mean_shift(2)\n"
         "    return Study('mini', t, {'smote': synth.smote(3)}, learn.logistic(1e-3), (0.0, 1.0), ((30, 6),),\n"
         "                 reps=reps or 4, seed=seed)\n")

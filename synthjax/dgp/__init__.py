@@ -1,7 +1,9 @@
 """Data-generating processes with their oracles (Bayes score, θ*, population risk)."""
 from ._core import DGP
 from ._gaussian import GaussianParams, gaussian, mean_shift, minimise_population_risk
-from ._laws import GaussianLaw, SampleLaw, gaussian_expectation, law_risk, score_law
+from ._laws import GaussianLaw, LocationScaleLaw, SampleLaw, gaussian_expectation, law_risk, score_law
+from ._location_scale import NOISES, LocationScaleParams, location_scale, standard_noise
 
-__all__ = ["DGP", "GaussianParams", "GaussianLaw", "SampleLaw", "gaussian", "mean_shift", "gaussian_expectation",
+__all__ = ["DGP", "GaussianParams", "GaussianLaw", "SampleLaw", "LocationScaleLaw", "LocationScaleParams",
+           "gaussian", "mean_shift", "location_scale", "standard_noise", "NOISES", "gaussian_expectation",
            "law_risk", "score_law", "minimise_population_risk"]

@@ -97,14 +97,9 @@ def gaussian(mu0, mu1, cov0=None, cov1=None, dtype=None, name: str = "gaussian")
         (m0, sd0), (m1, sd1) = score_law(laws[0], params), score_law(laws[1], params)
         return jax.scipy.stats.norm.cdf((m1 - m0) / jnp.sqrt(sd0 ** 2 + sd1 ** 2))
 
+    @memoised_theta_star
     def theta_star(learner):
-        # Start at the LDA direction with the Bayes intercept of the pooled Gaussian fit: exact for
-        # logistic regression when Σ0 = Σ1, a good point otherwise.
-        prec = np.linalg.inv(0.5 * (cov0 + cov1))
-        start = prec @ (mu1 - mu0)
-        if learner.intercept:
-            start = np.r_[start, -0.5 * (mu1 @ prec @ mu1 - mu0 @ prec @ mu0)]
-        return minimise_population_risk(population_risk, learner, d, dtype, start)
+        return minimise_population_risk(population_risk, learner, d, dtype, lda_start(mu0, mu1, cov0, cov1, learner))
 
     return DGP(name, d, p, sample, sample_class, bayes_score, population_risk, theta_star, population_auroc,
                class_law)
@@ -117,6 +112,26 @@ def mean_shift(d: int = 2, delta: float = 1.0, dtype=None) -> DGP:
     mu1 = np.zeros(d)
     mu1[0] = delta
     return gaussian(np.zeros(d), mu1, dtype=dtype, name=f"mean_shift(d={d}, delta={delta:g})")
+
+
+def lda_start(mu0, mu1, cov0, cov1, learner):
+    """The LDA direction Σ̄⁻¹(μ1 − μ0) (Σ̄ = ½(Σ0 + Σ1)) with the Bayes intercept of the pooled Gaussian
+    fit: θ* itself for logistic regression when Σ0 = Σ1, and a good starting point otherwise."""
+    prec = np.linalg.inv(0.5 * (cov0 + cov1))
+    start = prec @ (mu1 - mu0)
+    return np.r_[start, -0.5 * (mu1 @ prec @ mu1 - mu0 @ prec @ mu0)] if learner.intercept else start
+
+
+def memoised_theta_star(theta_star):
+    """Cache θ* per learner loss (θ* depends on the loss and the intercept only, not on the ridge)."""
+    cache = {}
+
+    def cached(learner):
+        key = (id(learner.loss), learner.intercept)
+        if key not in cache:
+            cache[key] = (learner.loss, theta_star(learner))   # keep the loss alive so its id stays unique
+        return cache[key][1]
+    return cached
 
 
 def minimise_population_risk(population_risk, learner, d: int, dtype, start=None, max_iter: int = 100) -> LinearParams:

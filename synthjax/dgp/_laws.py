@@ -26,6 +26,20 @@ class SampleLaw(NamedTuple):
     X: jax.Array     # (n, d) draws
 
 
+class LocationScaleLaw(NamedTuple):
+    """x = μ + scale ⊙ U with U standardised (mean 0, covariance I) and not Gaussian: expectations of
+    losses quadratic in the score are exact (they need the mean and covariance only); any other
+    expectation uses the fixed Monte-Carlo ``sample`` of the law."""
+    mu: jax.Array       # (d,)
+    scale: jax.Array    # (d,)
+    sample: jax.Array   # (n, d) fixed draws
+
+
+def as_gaussian(law: LocationScaleLaw) -> GaussianLaw:
+    """The Gaussian law with the same mean and covariance."""
+    return GaussianLaw(law.mu, jnp.diag(law.scale))
+
+
 def gaussian_expectation(f, mean, sd):
     """E f(mean + sd·Z), Z ~ N(0, 1), by Gauss–Legendre quadrature on z ∈ [−12, 12].
 
@@ -58,7 +72,11 @@ def score_law(law: GaussianLaw, params):
 
 
 def law_risk(law, loss, params, label):
-    """E ℓ(coefᵀX + b, label) under the law: exact (quadrature) for a GaussianLaw, a mean for a SampleLaw."""
+    """E ℓ(coefᵀX + b, label) under the law: exact (quadrature) for a GaussianLaw, a mean for a SampleLaw;
+    for a LocationScaleLaw exact when the loss is quadratic in the score (``loss.quadratic``), else a
+    mean over its fixed sample."""
+    if isinstance(law, LocationScaleLaw):
+        law = as_gaussian(law) if getattr(loss, "quadratic", False) else SampleLaw(law.sample)
     if isinstance(law, SampleLaw):
         s = law.X @ params.coef + params.intercept
         return jnp.mean(loss(s, jnp.full_like(s, label)))

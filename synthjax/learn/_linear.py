@@ -212,6 +212,7 @@ def least_squares(ridge: float = 0.0, intercept: bool = True, targets: tuple[flo
 
     def loss(s, y):
         return (target(y) - s) ** 2
+    loss.quadratic = True   # lets oracles use exact second-moment formulas under non-Gaussian laws
 
     def fit(X, y, w=None, hyper=None):
         hyper = default_hyper if hyper is None else hyper

@@ -44,7 +44,9 @@ class Study:
       synthesizers: {name: Synthesizer}; every generator sees the same real data sets (common
         random numbers), so differences between generators are paired.
       learner: the model fitted to real + synthetic points (synthetic label 1, weight 1).
-      gamma: the synthetic-size grid as fractions of n0 − n1 (ñ = round(γ (n0 − n1))).
+      gamma: the synthetic-size grid as fractions of n0 − n1 (ñ = round(γ (n0 − n1))), or a function
+        (n0, n1) -> grid when the sizes depend on the cell (e.g. a theory-target size); every cell's
+        grid must have the same length.
       sizes: (n0, n1) pairs; each pair × generator is one shape-cell (one compilation).
       reps: Monte-Carlo replicates per cell.
       seed: root seed; replicate r of cell c uses fold_in(fold_in(key(seed), c), r).
@@ -77,7 +79,14 @@ class Study:
         for n0, n1 in self.sizes:
             check_int(n1, "n1", "Study", 2)
             check_int(n0, "n0", "Study", n1)
-        synthetic_sizes(self.gamma, 1, 0)  # validates the γ grid
+        lengths = {len(synthetic_sizes(self.gammas(n0, n1), n0, n1)) for n0, n1 in self.sizes}  # validates
+        if len(lengths) != 1:
+            raise InvalidParameterError(f"The 'gamma' parameter of Study must give grids of one length for every "
+                                        f"cell. Got lengths {sorted(lengths)} instead.")
+
+    def gammas(self, n0: int, n1: int) -> tuple:
+        """The γ grid of the cell (n0, n1)."""
+        return tuple(self.gamma(n0, n1)) if callable(self.gamma) else tuple(self.gamma)
 
     def design(self) -> pd.DataFrame:
         """The design table: one row per shape-cell. ``cell`` (the data cell id) indexes (n0, n1)."""
@@ -90,7 +99,8 @@ class Study:
         return dict(name=self.name, dgp=self.dgp.name, d=self.dgp.d, learner=self.learner.name,
                     learner_intercept=self.learner.intercept,
                     learner_hyper={k: _shortest(v) for k, v in self.learner.hyper._asdict().items()},
-                    generators=list(self.synthesizers), gamma=[float(g) for g in self.gamma],
+                    generators=list(self.synthesizers),
+                    gamma={f"{n0},{n1}": [float(g) for g in self.gammas(n0, n1)] for n0, n1 in self.sizes},
                     sizes=[list(map(int, s)) for s in self.sizes], reps=self.reps, seed=self.seed,
                     n_test=self.n_test, chunk_size=self.chunk_size)
 
@@ -161,23 +171,46 @@ def make_replicate(dgp: DGP, synth: Synthesizer, learner: Learner, n0: int, n1: 
     return replicate
 
 
-def compile_cell(study: Study, generator: str, n0: int, n1: int):
-    """The jitted chunk function of a shape-cell: (seed, cell, rep_ids, sizes, risk*, hypers) -> dict,
-    the cell's size grid, and its vmapped batch (``replicate_batch``; rep_ids must be a multiple)."""
-    synth = study.synthesizers[generator]
-    sizes = synthetic_sizes(study.gamma, n0, n1)
-    replicate = make_replicate(study.dgp, synth, study.learner, n0, n1, int(sizes.max()),
-                               study.n_test, stream_tag(generator))
+def cell_replicate(study: Study, generator: str, n0: int, n1: int):
+    """The replicate function of a shape-cell, its size grid and its vmapped batch
+    (``replicate_batch``): ``replicate(key, sizes, risk*, synth_hyper, learner_hyper)``."""
+    sizes = synthetic_sizes(study.gammas(n0, n1), n0, n1)
+    replicate = make_replicate(study.dgp, study.synthesizers[generator], study.learner, n0, n1,
+                               int(sizes.max()), study.n_test, stream_tag(generator))
+    return replicate, sizes, replicate_batch(len(sizes), n0 + n1 + int(sizes.max()))
 
-    batch = replicate_batch(len(sizes), n0 + n1 + int(sizes.max()))
 
+def replicate_chunk(replicate, batch: int):
+    """Jitted ``chunk(seed, cell, rep_ids, *args) -> pytree of (len(rep_ids), …) arrays``: replicate r
+    gets key fold_in(fold_in(key(seed), cell), r); replicates run through ``lax.map`` in vmapped
+    batches of ``batch``. Everything but the replicate's code is dynamic: a new seed, cell, size grid
+    or hyperparameter value reuses the compiled program."""
     @jax.jit
-    def chunk(seed, cell, rep_ids, sizes, risk_star, synth_hyper, learner_hyper):
+    def chunk(seed, cell, rep_ids, *args):
         keys = replicate_keys(seed, cell, rep_ids)
-        return jax.lax.map(lambda k: replicate(k, sizes, risk_star, synth_hyper, learner_hyper), keys,
-                           batch_size=batch)
+        return jax.lax.map(lambda k: replicate(k, *args), keys, batch_size=batch)
+    return chunk
 
-    return chunk, sizes, batch
+
+def map_replicates(replicate, seed: int, cell: int, reps: int, args=(), chunk_size: int = 256, batch: int = 64):
+    """Run ``replicate(key, *args)`` for replicates 0 … reps − 1 of a cell in chunks.
+
+    The chunk is rounded up to a multiple of ``batch`` and the last one padded (then cut), so one
+    compiled program serves every chunk and the numbers do not depend on ``chunk_size``. Returns
+    (dict of (reps, …) numpy arrays, compile seconds).
+    """
+    t0 = time.perf_counter()
+    chunk = replicate_chunk(replicate, batch)
+    C = -(-min(chunk_size, reps) // batch) * batch
+    cell_args = (jnp.uint32(seed), jnp.uint32(cell))
+    compiled = chunk.lower(*cell_args, jnp.zeros(C, jnp.uint32), *args).compile()
+    compile_s = time.perf_counter() - t0
+    parts = []
+    for start in range(0, reps, C):
+        ids = np.arange(start, start + C) % (2 ** 32)
+        res = compiled(*cell_args, jnp.asarray(ids, jnp.uint32), *args)
+        parts.append(jax.tree_util.tree_map(lambda v: np.asarray(v)[: min(C, reps - start)], res))
+    return jax.tree_util.tree_map(lambda *v: np.concatenate(v), *parts), compile_s
 
 
 def replicate_batch(n_sizes: int, n_rows: int) -> int:
@@ -215,24 +248,13 @@ def run(study: Study, verbose: bool = False) -> Results:
     frames, timings = [], []
     for row in study.design().itertuples(index=False):
         t0 = time.perf_counter()
-        chunk, sizes, batch = compile_cell(study, row.generator, row.n0, row.n1)
-        synth_hyper = study.synthesizers[row.generator].hyper
-        size_arg = jnp.asarray(sizes, jnp.int32)
-        C = -(-min(study.chunk_size, study.reps) // batch) * batch   # a multiple of the batch
-        cell_args = (jnp.uint32(study.seed), jnp.uint32(row.cell))
-        dyn = (size_arg, risk_star, synth_hyper, study.learner.hyper)
-        compiled = chunk.lower(*cell_args, jnp.zeros(C, jnp.uint32), *dyn).compile()
-        t_compile = time.perf_counter() - t0
-        parts = []
-        for start in range(0, study.reps, C):
-            ids = np.arange(start, start + C) % (2 ** 32)   # the last chunk is padded, then cut
-            res = compiled(*cell_args, jnp.asarray(ids, jnp.uint32), *dyn)
-            parts.append({k: np.asarray(v)[: max(0, min(C, study.reps - start))] for k, v in res.items()})
-        cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        replicate, sizes, batch = cell_replicate(study, row.generator, row.n0, row.n1)
+        dyn = (jnp.asarray(sizes, jnp.int32), risk_star, study.synthesizers[row.generator].hyper, study.learner.hyper)
+        cols, t_compile = map_replicates(replicate, study.seed, row.cell, study.reps, dyn, study.chunk_size, batch)
         R, S = cols["status"].shape
         frame = pd.DataFrame({k: v.reshape(-1) for k, v in cols.items()})
         frame.insert(0, "n_syn", np.tile(sizes, R))
-        frame.insert(0, "gamma", np.tile(np.asarray(study.gamma, float), R))
+        frame.insert(0, "gamma", np.tile(np.asarray(study.gammas(row.n0, row.n1), float), R))
         frame.insert(0, "size_index", np.tile(np.arange(S), R))
         frame.insert(0, "rep", np.repeat(np.arange(R), S))
         for col in reversed(DESIGN_COLUMNS):

@@ -120,7 +120,10 @@ def oracle(dgp) -> Synthesizer:
 def semi_oracle(dgp) -> Synthesizer:
     """Semi-oracle (Ma & Zhang): x̃ = x̄1 + U_new, the minority sample mean plus a fresh draw of the
     true minority noise U = X − E[X | y = 1] (drawn from P1 and centred at the DGP's μ1)."""
-    mu1 = _gaussian_like(dgp, "semi_oracle").mu1
+    mu1 = getattr(getattr(dgp, "params", None), "mu1", None)
+    if mu1 is None:
+        raise InvalidParameterError(f"The 'dgp' parameter of semi_oracle must be a DGP with a minority mean "
+                                    f"(params.mu1). Got {getattr(dgp, 'name', dgp)!r} instead.")
 
     def fit(key, X_min, X_maj=None, hyper=None):
         check_fit_inputs(X_min, X_maj, "semi_oracle", min_rows=1)

@@ -15,3 +15,6 @@ from ._tuners import (BIASED, REALISTIC, SYMMETRIC, TGVTSSResult, TunedFit, bala
 __all__ += ["SymmetryTest", "symmetry_test", "QualityScore", "generator_quality", "balanced_fit", "fold_split",
             "TunedFit", "TGVTSSResult", "select_size", "vtss", "tg_vtss", "balancing", "SYMMETRIC", "REALISTIC",
             "BIASED"]
+from ._rates import Agreement, RateFit, agreement, fit_rate
+
+__all__ += ["RateFit", "fit_rate", "Agreement", "agreement"]

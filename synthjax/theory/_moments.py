@@ -4,8 +4,9 @@ For a linear-score learner with per-point loss L(s, y), s = θᵀx̃ (x̃ = (x, 
 score is ∇_θ ℓ = L'(s, y) x̃ and the per-point Hessian L''(s, y) x̃x̃ᵀ. Under a Gaussian law x ~ N(μ, Σ)
 the score s is N(m, v) and x | s is Gaussian with mean a + c s (c = Σw/v, a = μ − c m) and covariance
 C = Σ − Σwwᵀ Σ/v, so every moment is a combination of the 1-D integrals E[f(s)], E[f(s)s], E[f(s)s²]
-(``gaussian_expectation``): exact up to quadrature rounding. Under a ``SampleLaw`` the moments are
-sample moments of the per-point scores, with their Monte-Carlo standard errors.
+(``gaussian_expectation``): exact up to quadrature rounding. Under a ``SampleLaw`` (and a
+``LocationScaleLaw``, through its fixed sample) the moments are sample moments of the per-point
+scores, with their Monte-Carlo standard errors.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ..dgp import GaussianLaw, SampleLaw, gaussian_expectation, score_law
+from ..dgp import LocationScaleLaw, SampleLaw, gaussian_expectation, score_law
 from ..learn import LinearParams
 
 
@@ -47,6 +48,8 @@ def _augment(x, intercept):
 
 def law_moments(law, loss, params: LinearParams, label, intercept: bool) -> ScoreMoments:
     """Score moments of ℓ(θ; x, label) under ``law`` (exact for ``GaussianLaw``, sample for ``SampleLaw``)."""
+    if isinstance(law, LocationScaleLaw):
+        law = SampleLaw(law.sample)       # score covariances need moments beyond the second
     if isinstance(law, SampleLaw):
         return sample_moments(loss, params, law.X, label, intercept)
     d1, d2 = _derivatives(loss, jnp.asarray(label, params.coef.dtype))

@@ -88,42 +88,43 @@ def theory_target_size(g_phi, g_psi, n0, n1):
     return jnp.where(denom > 0, (n0 - n1) / jnp.where(denom > 0, denom, 1), jnp.nan)
 
 
-def population_root(dgp, learner, n0, n1, n_syn, Q_law, max_iter: int = 50) -> LinearParams:
+def population_root(dgp, learner, n0, n1, n_syn, Q_law, max_iter: int = 30) -> LinearParams:
     """θ(ñ): the root of n0∇R0(θ) + n1∇R1(θ) + ñ∇R_Q(θ) (+ the learner's ridge, mean form) = 0.
 
     Solved by Newton's method on the convex population objective
     [n0 R0(θ) + n1 R1(θ) + ñ R_Q(θ)]/(n0 + n1 + ñ) + (λ/2)‖coef‖², exact for Gaussian laws (risks by
-    quadrature) or on a ``SampleLaw`` for Q. Starts at θ*; jit/vmap-safe (vmap over ñ for a curve).
+    quadrature) or on a ``SampleLaw`` for Q, from θ*. n0, n1 and n_syn broadcast against each other;
+    the whole grid is one compiled, vmapped solve (leading axis = the broadcast shape, flattened).
     """
     start = dgp.theta_star(learner)
     d = start.coef.shape[0]
-    lam = learner.hyper.ridge
+    dtype = start.coef.dtype
+    t0 = jnp.concatenate([start.coef, start.intercept[None]]) if learner.intercept else start.coef
 
     def split(t):
         return LinearParams(t[:d], t[d] if learner.intercept else jnp.zeros((), t.dtype))
 
-    def objective(t, n):
+    def objective(t, weights):
         p = split(t)
         risks = jnp.stack([law_risk(dgp.class_law(0), learner.loss, p, 0),
                            law_risk(dgp.class_law(1), learner.loss, p, 1),
                            law_risk(Q_law, learner.loss, p, 1)])
-        weights = jnp.stack([jnp.asarray(n0, t.dtype), jnp.asarray(n1, t.dtype), n])
-        return weights @ risks / jnp.sum(weights) + 0.5 * lam * jnp.sum(t[:d] ** 2)
+        return weights @ risks / jnp.sum(weights) + 0.5 * learner.hyper.ridge * jnp.sum(t[:d] ** 2)
 
-    def solve(n):
-        t0 = jnp.concatenate([start.coef, start.intercept[None]]) if learner.intercept else start.coef
-
+    @jax.jit
+    @jax.vmap
+    def solve(weights):
         def step(t, _):
-            g = jax.grad(objective)(t, n)
-            return t - jnp.linalg.solve(jax.hessian(objective)(t, n), g), None
+            return t - jnp.linalg.solve(jax.hessian(objective)(t, weights), jax.grad(objective)(t, weights)), None
         return split(jax.lax.scan(step, t0, None, length=max_iter)[0])
 
-    n_syn = jnp.asarray(n_syn, start.coef.dtype)
-    return jax.vmap(solve)(n_syn.reshape(-1)) if n_syn.ndim else solve(n_syn)
+    weights = jnp.stack([jnp.ravel(a) for a in jnp.broadcast_arrays(*(jnp.asarray(v, dtype) for v in (n0, n1, n_syn)))], 1)
+    return solve(weights)
 
 
 def population_excess_curve(dgp, learner, n0, n1, n_syn, Q_law):
-    """R(θ(ñ)) − R(θ*) over a grid of ñ: the augmented population fit's balanced excess risk."""
+    """R(θ(ñ)) − R(θ*) over a grid (n0, n1, ñ broadcast): the augmented population fit's balanced
+    excess risk."""
     roots = population_root(dgp, learner, n0, n1, n_syn, Q_law)
     risk_star = dgp.population_risk(learner.loss, dgp.theta_star(learner))
     return jax.vmap(lambda p: dgp.population_risk(learner.loss, p))(roots) - risk_star

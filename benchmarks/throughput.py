@@ -79,7 +79,7 @@ def synthjax_study(gammas, reps, chunk):
     from synthjax.runner import Study
     truth = dgp.gaussian(np.zeros(D), np.ones(D) / np.sqrt(D))
     return Study("throughput", truth, {"smote": synth.smote(5)}, learn.logistic(ridge=RIDGE),
-                 gamma=tuple(gammas), sizes=((N0, N1),), reps=reps, chunk_size=chunk)
+                 gamma=tuple(gammas), sizes=((N0, N1),), reps=reps, chunk_size=chunk, metrics=False)
 
 
 def time_synthjax(gammas, reps, chunk, repeats):

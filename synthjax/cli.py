@@ -51,7 +51,7 @@ def _run(args) -> int:
           f"{len(study.gamma)} sizes, {args.dtype}) ...", file=sys.stderr)
     results = runner.run(study, verbose=True)
     results.save(out)
-    cols = ["generator", "n0", "n1", "gamma", "n_syn", "excess_risk", "excess_risk_mcse", "auroc", "n_failed"]
+    cols = ["generator", "n0", "n1", "gamma", "n_syn", "excess_risk", "excess_risk_mcse", "regret_auroc", "n_failed"]
     with pd.option_context("display.width", 160, "display.max_rows", 400, "display.float_format", "{:.4g}".format):
         print(results.summary[[c for c in cols if c in results.summary]].to_string(index=False))
     if hasattr(module, "figures"):

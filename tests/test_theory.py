@@ -110,3 +110,20 @@ def test_tg_vtss_regimes_and_gain_over_balancing():
     assert np.all(np.asarray(biased[0]) == T.BIASED) and np.all(np.asarray(biased[4]))
     assert np.median(np.asarray(oracle[1])) < np.median(np.asarray(biased[1]))          # GQS orders generators
     assert np.mean(np.asarray(biased[2])) < 0.5 * np.mean(np.asarray(biased[3]))         # beats balancing
+
+
+def test_metric_regret_regimes(x64):
+    """SPEC §6: well specified (Σ0 = Σ1, logistic with intercept) and Q = P1: augmentation moves only the
+    intercept, so every ranking/threshold regret is 0 at every ñ. Misspecified (Σ0 ≠ Σ1): the AUROC regret
+    is not monotone in ñ (an interior minimum)."""
+    lrn = learn.logistic(ridge=1e-4)
+    sizes = jnp.asarray(np.linspace(0, 3800, 9))
+    well = D.gaussian(np.zeros(4), np.r_[1.0, 0.5, 0, 0])
+    for v in T.metric_regret_curve(well, lrn, 2000, 100, sizes, well.class_law(1)).values():
+        np.testing.assert_allclose(v, 0, atol=1e-9)
+    mis = D.gaussian(np.zeros(4), np.r_[1.0, 0.5, 0, 0], cov1=np.diag([4.0, 0.25, 1, 1]))
+    auroc = np.asarray(T.metric_regret_curve(mis, lrn, 2000, 100, sizes, mis.class_law(1))["auroc"])
+    assert np.all(auroc > 0) and 0 < np.argmin(auroc) < len(auroc) - 1
+    weight, share = T.augmentation_weights(2000, 100, jnp.asarray([0.0, 1900.0]))
+    np.testing.assert_allclose(weight, [100 / 2100, 0.5])
+    np.testing.assert_allclose(share, [0.0, 0.95])

@@ -2,8 +2,10 @@
 from ._core import DGP
 from ._gaussian import GaussianParams, gaussian, mean_shift, minimise_population_risk
 from ._laws import GaussianLaw, LocationScaleLaw, SampleLaw, gaussian_expectation, law_risk, score_law
+from ._metrics import METRIC_NAMES, gaussian_score_metrics, sample_metrics
 from ._location_scale import NOISES, LocationScaleParams, location_scale, standard_noise
 
 __all__ = ["DGP", "GaussianParams", "GaussianLaw", "SampleLaw", "LocationScaleLaw", "LocationScaleParams",
            "gaussian", "mean_shift", "location_scale", "standard_noise", "NOISES", "gaussian_expectation",
-           "law_risk", "score_law", "minimise_population_risk"]
+           "law_risk", "score_law", "minimise_population_risk", "METRIC_NAMES", "gaussian_score_metrics",
+           "sample_metrics"]

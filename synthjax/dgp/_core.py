@@ -20,6 +20,9 @@ class DGP(NamedTuple):
       population_auroc(params) -> (): P(s(X1) > s(X0)) for the linear score, exact.
       class_law(label) -> the law of X given the class (``GaussianLaw`` or ``SampleLaw``), used by
         the theory engine for score moments.
+      population_metrics(params, prevalence=0.5) -> dict of AUROC, AUPRC (average precision at the
+        prevalence), best-threshold balanced accuracy and F1 of the linear score (``METRIC_NAMES``).
+      bayes_metrics(prevalence=0.5) -> the same for the Bayes score (metric regret = Bayes − fitted).
     """
     name: str
     d: int
@@ -31,3 +34,5 @@ class DGP(NamedTuple):
     theta_star: Callable
     population_auroc: Callable
     class_law: Callable
+    population_metrics: Callable
+    bayes_metrics: Callable

@@ -11,6 +11,7 @@ from .._validate import InvalidParameterError, check_float, check_int
 from ..learn import LinearParams
 from ._core import DGP
 from ._laws import GaussianLaw, law_risk, score_law
+from ._metrics import gaussian_score_metrics, sample_metrics
 
 class GaussianParams(NamedTuple):
     mu0: jax.Array    # (d,)
@@ -93,16 +94,32 @@ def gaussian(mu0, mu1, cov0=None, cov1=None, dtype=None, name: str = "gaussian")
     def population_risk(loss, params):
         return 0.5 * (law_risk(laws[0], loss, params, 0) + law_risk(laws[1], loss, params, 1))
 
-    def population_auroc(params):
+    def population_metrics(params, prevalence=0.5):
         (m0, sd0), (m1, sd1) = score_law(laws[0], params), score_law(laws[1], params)
-        return jax.scipy.stats.norm.cdf((m1 - m0) / jnp.sqrt(sd0 ** 2 + sd1 ** 2))
+        return gaussian_score_metrics(m0, sd0, m1, sd1, prevalence)
+
+    def population_auroc(params):
+        return population_metrics(params)["auroc"]
+
+    fixed = jax.random.split(jax.random.key(20261122), 2)
+    n_mc = 2 ** 18
+
+    def bayes_metrics(prevalence=0.5):
+        """Metrics of the Bayes score: exact when it is linear (Σ0 = Σ1); otherwise the quadratic
+        log-likelihood ratio on fixed samples of 2¹⁸ points per class (prevalence ½, SE ≲ 1e-3)."""
+        if np.allclose(cov0, cov1):
+            prec = np.linalg.inv(cov0)
+            llr = LinearParams(jnp.asarray(prec @ (mu1 - mu0), dtype),
+                               jnp.asarray(-0.5 * (mu1 @ prec @ mu1 - mu0 @ prec @ mu0), dtype))
+            return population_metrics(llr, prevalence)
+        return sample_metrics(bayes_score(sample_class(fixed[0], 0, n_mc)), bayes_score(sample_class(fixed[1], 1, n_mc)))
 
     @memoised_theta_star
     def theta_star(learner):
         return minimise_population_risk(population_risk, learner, d, dtype, lda_start(mu0, mu1, cov0, cov1, learner))
 
     return DGP(name, d, p, sample, sample_class, bayes_score, population_risk, theta_star, population_auroc,
-               class_law)
+               class_law, population_metrics, bayes_metrics)
 
 
 def mean_shift(d: int = 2, delta: float = 1.0, dtype=None) -> DGP:

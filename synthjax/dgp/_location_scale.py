@@ -8,10 +8,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import InvalidParameterError, check_choice, check_int
-from ..metrics import auroc
 from ._core import DGP
 from ._gaussian import gaussian, lda_start, memoised_theta_star, minimise_population_risk
 from ._laws import LocationScaleLaw, law_risk
+from ._metrics import sample_metrics
 
 NOISES = ("gaussian", "uniform", "rademacher", "sphere")
 
@@ -90,11 +90,18 @@ def location_scale(mu0, mu1, scale0=1.0, scale1=1.0, noise: str = "uniform", mc_
     def population_risk(loss, params):
         return 0.5 * (law_risk(laws[0], loss, params, 0) + law_risk(laws[1], loss, params, 1))
 
+    n_mc = min(mc_size, 2 ** 16)
+
+    def population_metrics(params, prevalence=0.5):
+        """Monte Carlo on the first 2¹⁶ fixed draws of each class (prevalence ½; SE below 2e-3)."""
+        s0, s1 = (laws[c].sample[:n_mc] @ params.coef + params.intercept for c in (0, 1))
+        return sample_metrics(s0, s1)
+
     def population_auroc(params):
-        """Monte Carlo on the first 2¹⁶ fixed draws of each class (SE below 2e-3)."""
-        n = min(mc_size, 2 ** 16)
-        s = jnp.concatenate([laws[c].sample[:n] @ params.coef + params.intercept for c in (0, 1)])
-        return auroc(s, jnp.concatenate([jnp.zeros(n, dtype), jnp.ones(n, dtype)]))
+        return population_metrics(params)["auroc"]
+
+    def bayes_metrics(prevalence=0.5):
+        return sample_metrics(bayes_score(laws[0].sample[:n_mc]), bayes_score(laws[1].sample[:n_mc]))
 
     @memoised_theta_star
     def theta_star(learner):
@@ -103,4 +110,4 @@ def location_scale(mu0, mu1, scale0=1.0, scale1=1.0, noise: str = "uniform", mc_
 
     params = LocationScaleParams(mus[0], mus[1], scales[0], scales[1], noise)
     return DGP(name, d, params, sample, sample_class, bayes_score, population_risk, theta_star, population_auroc,
-               lambda label: laws[label])
+               lambda label: laws[label], population_metrics, bayes_metrics)

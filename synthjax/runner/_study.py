@@ -29,7 +29,8 @@ from ..learn import OK, Learner
 from ..synth import Synthesizer, nested_mask, synthetic_sizes
 
 DESIGN_COLUMNS = ["cell", "generator", "n0", "n1"]
-METRICS = ["excess_risk", "risk", "auroc"]
+POPULATION_METRICS = ["auroc", "auprc", "best_ba", "best_f1"]
+METRICS = (["excess_risk", "risk"] + POPULATION_METRICS + [f"regret_{m}" for m in POPULATION_METRICS])
 TEST_METRICS = ["test_auroc", "test_auprc", "test_best_ba", "test_best_f1", "test_balanced_loss"]
 DIAGNOSTICS = ["iterations", "grad_norm", "converged", "status"]
 
@@ -52,6 +53,8 @@ class Study:
       seed: root seed; replicate r of cell c uses fold_in(fold_in(key(seed), c), r).
       n_test: if > 0, also score each fit on a fresh test sample of n_test points per class
         (AUROC, AUPRC, best-threshold BA and F1, balanced loss); population metrics are always exact.
+      metrics: also compute, per fit, the population AUROC, AUPRC, best-threshold balanced accuracy and
+        F1 of the score (prevalence ½) and their regret against the Bayes score (``DGP.bayes_metrics``).
       chunk_size: replicates per compiled call (memory ∝ chunk_size; rounded up to a multiple of the
         vmapped batch, see ``replicate_batch``); results do not depend on it.
     """
@@ -64,6 +67,7 @@ class Study:
     reps: int = 100
     seed: int = 0
     n_test: int = 0
+    metrics: bool = True
     chunk_size: int = 256
 
     def __post_init__(self):
@@ -102,7 +106,7 @@ class Study:
                     generators=list(self.synthesizers),
                     gamma={f"{n0},{n1}": [float(g) for g in self.gammas(n0, n1)] for n0, n1 in self.sizes},
                     sizes=[list(map(int, s)) for s in self.sizes], reps=self.reps, seed=self.seed,
-                    n_test=self.n_test, chunk_size=self.chunk_size)
+                    n_test=self.n_test, metrics=self.metrics, chunk_size=self.chunk_size)
 
 
 def _shortest(value):
@@ -127,7 +131,7 @@ def replicate_keys(seed, cell, rep_ids):
 
 
 def make_replicate(dgp: DGP, synth: Synthesizer, learner: Learner, n0: int, n1: int, m: int,
-                   n_test: int = 0, generator_tag: int = 1):
+                   n_test: int = 0, generator_tag: int = 1, metrics: bool = True):
     """One replicate of one shape-cell, every synthetic size at once.
 
     Returns ``replicate(key, sizes (S,), risk_star, synth_hyper, learner_hyper) -> dict of (S,)
@@ -149,7 +153,9 @@ def make_replicate(dgp: DGP, synth: Synthesizer, learner: Learner, n0: int, n1: 
         W = jnp.concatenate([real, nested_mask(sizes, m, X.dtype)], axis=1)
         params, info = learner.fit_path(X, y, W, learner_hyper)
         risk = jax.vmap(partial(dgp.population_risk, learner.loss))(params)
-        out = dict(excess_risk=risk - risk_star, risk=risk, auroc=jax.vmap(dgp.population_auroc)(params))
+        out = dict(excess_risk=risk - risk_star, risk=risk)
+        if metrics:
+            out.update(jax.vmap(dgp.population_metrics)(params))
         if n_test:
             T0, T1 = dgp.sample(k_test, n_test, n_test)
             T = jnp.concatenate([T0, T1])
@@ -176,7 +182,7 @@ def cell_replicate(study: Study, generator: str, n0: int, n1: int):
     (``replicate_batch``): ``replicate(key, sizes, risk*, synth_hyper, learner_hyper)``."""
     sizes = synthetic_sizes(study.gammas(n0, n1), n0, n1)
     replicate = make_replicate(study.dgp, study.synthesizers[generator], study.learner, n0, n1,
-                               int(sizes.max()), study.n_test, stream_tag(generator))
+                               int(sizes.max()), study.n_test, stream_tag(generator), study.metrics)
     return replicate, sizes, replicate_batch(len(sizes), n0 + n1 + int(sizes.max()))
 
 
@@ -266,10 +272,13 @@ def run(study: Study, verbose: bool = False) -> Results:
             print(f"  {row.generator:>20s} n0={row.n0} n1={row.n1}: compile {t_compile:.1f}s, "
                   f"run {elapsed - t_compile:.1f}s", file=sys.stderr)
     table = pd.concat(frames, ignore_index=True)
+    bayes = {k: float(v) for k, v in study.dgp.bayes_metrics().items()} if study.metrics else {}
+    for name, value in bayes.items():
+        table[f"regret_{name}"] = value - table[name]
     manifest = dict(study=study.describe(), dtype=str(dtype), jax_flags=jax_flags(),
                     versions=versions(), theta_star=dict(coef=np.asarray(theta_star.coef).tolist(),
                                                          intercept=float(theta_star.intercept)),
-                    risk_star=float(risk_star), timings=timings, wall_s=time.perf_counter() - t_start,
+                    risk_star=float(risk_star), bayes_metrics=bayes, timings=timings, wall_s=time.perf_counter() - t_start,
                     machine=dict(platform=platform.platform(), processor=platform.processor(),
                                  devices=[str(d) for d in jax.devices()]))
     return Results(table, summarise(table), manifest)

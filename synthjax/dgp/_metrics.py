@@ -1,0 +1,63 @@
+"""Population ranking metrics of a score under two class laws (prevalence π of the positive class).
+
+For a linear score under Gaussian classes, s | c ~ N(m_c, σ_c²), so TPR(t) = Φ((m1 − t)/σ1) and
+FPR(t) = Φ((m0 − t)/σ0): AUROC = Φ((m1 − m0)/√(σ0² + σ1²)); AP = E_{S~P1}[π TPR(S)/(π TPR(S) +
+(1 − π) FPR(S))] (a 1-D Gaussian integral); best-threshold balanced accuracy at a root of the
+quadratic φ((m1 − t)/σ1)/σ1 = φ((m0 − t)/σ0)/σ0 (closed form); best-threshold F1 =
+sup_t 2πTPR/(πTPR + (1 − π)FPR + π) by a 129-point grid and golden-section refinement. For scores
+without a Gaussian law, the same metrics come from fixed class samples (``sample_metrics``).
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax.scipy.stats import norm
+
+from .. import metrics as M
+from ._laws import gaussian_expectation
+
+METRIC_NAMES = ("auroc", "auprc", "best_ba", "best_f1")
+
+
+def gaussian_score_metrics(m0, s0, m1, s1, prevalence=0.5) -> dict:
+    """AUROC, AP, best balanced accuracy and best F1 of a score with class laws N(m0, s0²), N(m1, s1²)."""
+    pi = jnp.asarray(prevalence, jnp.result_type(m0))
+    tpr = lambda t: norm.cdf((m1 - t) / s1)
+    fpr = lambda t: norm.cdf((m0 - t) / s0)
+    auroc = norm.cdf((m1 - m0) / jnp.sqrt(s0 ** 2 + s1 ** 2))
+    auprc = gaussian_expectation(lambda t: pi * tpr(t) / (pi * tpr(t) + (1 - pi) * fpr(t)), m1, s1)
+
+    # balanced accuracy: stationary points solve a t² + b t + c = 0 (log-density equality)
+    a = 0.5 / s0 ** 2 - 0.5 / s1 ** 2
+    b = m1 / s1 ** 2 - m0 / s0 ** 2
+    c = 0.5 * m0 ** 2 / s0 ** 2 - 0.5 * m1 ** 2 / s1 ** 2 + jnp.log(s0 / s1)
+    disc = jnp.maximum(b ** 2 - 4 * a * c, 0)
+    small = jnp.abs(a) < 1e-12 * (jnp.abs(b) + 1e-30)
+    linear_root = -c / jnp.where(b == 0, 1, b)
+    safe_a = jnp.where(small, 1, a)
+    roots = jnp.stack([jnp.where(small, linear_root, (-b + jnp.sqrt(disc)) / (2 * safe_a)),
+                       jnp.where(small, linear_root, (-b - jnp.sqrt(disc)) / (2 * safe_a))])
+    ba = jnp.max(jnp.concatenate([0.5 * (tpr(roots) + 1 - fpr(roots)), jnp.full(1, 0.5, roots.dtype)]))
+
+    # F1: a 129-point grid, then golden-section search between the best point's neighbours
+    lo, hi = jnp.minimum(m0 - 8 * s0, m1 - 8 * s1), jnp.maximum(m0 + 8 * s0, m1 + 8 * s1)
+    f1 = lambda t: 2 * pi * tpr(t) / (pi * tpr(t) + (1 - pi) * fpr(t) + pi)
+    t = jnp.linspace(lo, hi, 129)
+    i = jnp.clip(jnp.argmax(f1(t)), 1, t.shape[0] - 2)
+    golden = 0.5 * (jnp.sqrt(5.0) - 1)
+
+    def shrink(bracket, _):
+        a_, b_ = bracket
+        c_, d_ = b_ - golden * (b_ - a_), a_ + golden * (b_ - a_)
+        return jnp.where(f1(c_) >= f1(d_), jnp.stack([a_, d_]), jnp.stack([c_, b_])), None
+    bracket, _ = jax.lax.scan(shrink, jnp.stack([t[i - 1], t[i + 1]]), None, length=40)
+    best_f1 = jnp.maximum(jnp.max(f1(t)), f1(0.5 * (bracket[0] + bracket[1])))
+    return dict(auroc=auroc, auprc=auprc, best_ba=ba, best_f1=best_f1)
+
+
+def sample_metrics(s0, s1) -> dict:
+    """The four metrics from class samples of a score (prevalence ½: equal sample sizes)."""
+    s = jnp.concatenate([s0, s1])
+    y = jnp.concatenate([jnp.zeros(s0.shape[0], s.dtype), jnp.ones(s1.shape[0], s.dtype)])
+    return dict(auroc=M.auroc(s, y), auprc=M.auprc(s, y), best_ba=M.best_threshold_balanced_accuracy(s, y),
+                best_f1=M.best_threshold_f1(s, y))

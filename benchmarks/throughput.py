@@ -18,22 +18,13 @@ import argparse
 import os
 import platform
 import resource
-import statistics
 import time
 
 import numpy as np
+from _timing import median_time
 
 N0, N1, D, RIDGE = 2000, 100, 10, 1e-4
 GRID = np.round(np.arange(41) * 0.05, 2)
-
-
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 # ------------------------------------------------------------------ the reference loop

@@ -38,6 +38,25 @@ def gamma_theory(truth, n1):
                                            1.0, 0.0))
 
 
+def add_predictions(table, truth):
+    """Population and first-order predictions for the fixed-size rules (balancing, theory target)."""
+    geo = theory.score_geometry(truth, LEARNER)
+    population, first = [], []
+    for row in table.itertuples():
+        fixed = row.method in ("balancing", METHODS[-1]) and np.isfinite(row.mean_gamma)
+        if not fixed:
+            population.append(np.nan)
+            first.append(np.nan)
+            continue
+        a = 1 - 1 / np.sqrt(np.log(row.n1))
+        law = dgp.GaussianLaw(jnp.asarray([a, 0.0]), jnp.eye(2))
+        size = jnp.asarray([round(row.mean_gamma * (row.n0 - row.n1))], jnp.zeros(()).dtype)
+        population.append(float(theory.population_excess_curve(truth, LEARNER, row.n0, row.n1, size, law)[0]))
+        first.append(float(theory.first_order_risk(geo, theory.generator_moments(geo, law, LEARNER),
+                                                   row.n0, row.n1, size).total[0]))
+    return table.assign(population=population, first_order=first)
+
+
 def run(reps=None, seed=0, out=None, full=False):
     truth = dgp.mean_shift(2)
     gen = synth.biased_gaussian(truth, "realistic")
@@ -73,11 +92,12 @@ def run(reps=None, seed=0, out=None, full=False):
                              tg_share_biased=float(np.mean(res["regime"] == theory.BIASED)),
                              tg_share_realistic=float(np.mean(res["regime"] == theory.REALISTIC)),
                              median_gqs=float(np.median(res["gqs"])), reps=reps, compile_s=compile_s))
-    table = pd.DataFrame(rows)
+    table = add_predictions(pd.DataFrame(rows), truth)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         table.to_csv(out / "tuners.csv", index=False)
         plot.curves(table, "n1", "excess_risk", "method", se="excess_risk_mcse", log_x=True, log_y=True,
+                    predicted={"population": "population", "first order": "first_order"},
                     title="Realistic aligned generator: size-selection rules",
                     caption_text=f"P0 = N(0, I), P1 = N(e1, I), Q = N((1 − 1/√log n1) e1, I); LS, n0 = 20 n1; "
                                  f"{reps} reps; bands ±1.96 MCSE", path=out / "tuners.png")

@@ -1,9 +1,14 @@
-"""Command line: ``synthjax run sims/quickstart.py [--reps R] [--out DIR] [--seed S] [--dtype float32|float64]``.
+"""Command line.
 
-A study file is a Python module with either a function ``study(reps=None, seed=0, full=False) ->
-Study`` (run by the grid runner; it may also define ``figures(results, out_dir)``, default: the
-size curve of the balanced excess risk), or a function ``run(reps=None, seed=0, out=..., full=False)
--> summary table`` for studies with their own replicate (tuners, tests).
+    synthjax run sims/<study>.py [--reps R] [--out DIR] [--seed S] [--dtype float32|float64] [--full]
+    synthjax figures [sims/<study>.py ...] [--root results]
+
+A study file is a Python module with either ``study(reps=None, seed=0, full=False) -> Study`` (run by the
+grid runner) or ``run(reps=None, seed=0, full=False) -> Results`` (a study with its own replicate:
+tuners, tests). It may define ``figures(results, out_dir) -> [paths]``, which draws its figures and
+writes its ``findings.md`` from saved results (default: the size curve of the balanced excess risk),
+and ``PRINT_COLUMNS`` for the printed summary. ``synthjax figures`` redraws every study's figures from
+``results/<study>/`` without re-running anything.
 """
 from __future__ import annotations
 
@@ -12,6 +17,9 @@ import importlib.util
 import sys
 import time
 from pathlib import Path
+
+DEFAULT_COLUMNS = ["generator", "n0", "n1", "gamma", "n_syn", "excess_risk", "excess_risk_mcse", "regret_auroc",
+                   "n_failed"]
 
 
 def load_study_module(path: str):
@@ -23,8 +31,18 @@ def load_study_module(path: str):
     spec.loader.exec_module(module)
     if not (hasattr(module, "study") or hasattr(module, "run")):
         raise SystemExit(f"synthjax: {path} must define study(reps=None, seed=0, full=False) -> Study or "
-                         f"run(reps=None, seed=0, out=..., full=False).")
+                         f"run(reps=None, seed=0, full=False) -> Results.")
     return module
+
+
+def draw(module, results, out: Path) -> list:
+    """The study's figures (and findings), or the default size curve."""
+    from . import plot
+    if hasattr(module, "figures"):
+        return module.figures(results, out)
+    path = out / "excess_risk.png"
+    plot.size_curve(results.summary, caption_text=plot.caption(results.manifest), path=path)
+    return [path]
 
 
 def _run(args) -> int:
@@ -33,49 +51,64 @@ def _run(args) -> int:
         jax.config.update("jax_enable_x64", True)
     import pandas as pd
 
-    from . import plot, runner
+    from . import runner
 
     module = load_study_module(args.study)
-    if hasattr(module, "run"):   # a study with its own replicate (tuners, tests): run(reps, seed, out) -> table
-        out = Path(args.out or Path("results") / Path(args.study).stem)
-        t0 = time.perf_counter()
-        table = module.run(reps=args.reps, seed=args.seed, out=out, full=args.full)
-        with pd.option_context("display.width", 160, "display.max_rows", 400, "display.float_format", "{:.4g}".format):
-            print(table.to_string(index=False))
-        print(f"synthjax: wrote {out} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        return 0
-    study = module.study(reps=args.reps, seed=args.seed, full=args.full)
-    out = Path(args.out or Path("results") / study.name)
+    out = Path(args.out or Path("results") / Path(args.study).stem)
     t0 = time.perf_counter()
-    print(f"synthjax: running {study.name} ({len(study.design())} shape-cells × {study.reps} replicates × "
-          f"{len(study.gamma)} sizes, {args.dtype}) ...", file=sys.stderr)
-    results = runner.run(study, verbose=True)
-    results.save(out)
-    cols = ["generator", "n0", "n1", "gamma", "n_syn", "excess_risk", "excess_risk_mcse", "regret_auroc", "n_failed"]
-    with pd.option_context("display.width", 160, "display.max_rows", 400, "display.float_format", "{:.4g}".format):
-        print(results.summary[[c for c in cols if c in results.summary]].to_string(index=False))
-    if hasattr(module, "figures"):
-        written = module.figures(results, out)
+    if hasattr(module, "run"):
+        results = module.run(reps=args.reps, seed=args.seed, full=args.full)
     else:
-        path = out / "excess_risk.png"
-        plot.size_curve(results.summary, caption_text=plot.caption(results.manifest), path=path)
-        written = [path]
-    print(f"synthjax: wrote {out}/results.parquet, summary.parquet, manifest.json and "
-          f"{', '.join(str(w) for w in written)} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        study = module.study(reps=args.reps, seed=args.seed, full=args.full)
+        print(f"synthjax: running {study.name} ({len(study.design())} shape-cells × {study.reps} replicates, "
+              f"{args.dtype}) ...", file=sys.stderr)
+        results = runner.run(study, verbose=True)
+    results.save(out)
+    columns = [c for c in getattr(module, "PRINT_COLUMNS", DEFAULT_COLUMNS) if c in results.summary]
+    with pd.option_context("display.width", 160, "display.max_rows", 400, "display.float_format", "{:.4g}".format):
+        print(results.summary[columns or list(results.summary)].to_string(index=False))
+    written = draw(module, results, out)
+    print(f"synthjax: wrote {out}/ (results, summary, manifest, {', '.join(Path(w).name for w in written)}) in "
+          f"{time.perf_counter() - t0:.1f} s (compile {results.manifest.get('compile_s', float('nan')):.1f} s)",
+          file=sys.stderr)
+    return 0
+
+
+def _figures(args) -> int:
+    from .runner import Results
+    files = args.studies or sorted(str(p) for p in Path("sims").glob("*.py"))
+    missing = []
+    for path in files:
+        module = load_study_module(path)
+        out = Path(args.root) / Path(path).stem
+        try:
+            results = Results.load(out)
+        except FileNotFoundError as err:
+            missing.append(str(err))
+            continue
+        written = draw(module, results, out)
+        print(f"synthjax: {path}: redrew {', '.join(str(w) for w in written)}", file=sys.stderr)
+    for line in missing:
+        print(f"synthjax: skipped: {line}", file=sys.stderr)
     return 0
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="synthjax", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="run a study file and write its table, summary, manifest and figure")
+    r = sub.add_parser("run", help="run a study file and write its table, summary, manifest, figures, findings")
     r.add_argument("study", help="path to a study module, e.g. sims/quickstart.py")
     r.add_argument("--reps", type=int, default=None, help="Monte-Carlo replicates per cell (default: the study's)")
-    r.add_argument("--out", default=None, help="output folder (default: results/<study name>)")
+    r.add_argument("--out", default=None, help="output folder (default: results/<study file name>)")
     r.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     r.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     r.add_argument("--full", action="store_true", help="the paper's design size (default: a quick version)")
+    f = sub.add_parser("figures", help="redraw figures and findings from saved results (no simulation)")
+    f.add_argument("studies", nargs="*", help="study files (default: every sims/*.py)")
+    f.add_argument("--root", default="results", help="folder holding results/<study>/ (default: results)")
     args = parser.parse_args(argv)
+    if args.command == "figures":
+        return _figures(args)
     if args.reps is not None and args.reps < 1:
         parser.error(f"argument --reps: must be an int >= 1. Got {args.reps} instead.")
     if args.seed < 0:

@@ -92,3 +92,19 @@ def curves(frame: pd.DataFrame, x: str, y: str, by: str, se: str | None = None, 
     ax.set_ylabel(ylabel or LABELS.get(y, y))
     ax.set_title(title, fontsize=10)
     return _finish(fig, [ax], caption_text, path)
+
+
+def write_findings(out_dir, title: str, claim: str, observed: str, verdict: str, design: str = "") -> Path:
+    """Write ``findings.md``: the paper's qualitative claim, what this run shows (numbers with MCSE),
+    and whether they agree."""
+    path = Path(out_dir) / "findings.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = (f"# {title}\n\n**Claim.** {claim}\n\n**This run.** {observed}\n\n**Agreement.** {verdict}\n"
+            + (f"\n**Design.** {design}\n" if design else ""))
+    path.write_text(text)
+    return path
+
+
+def pm(mean: float, se: float) -> str:
+    """'mean ± SE' with 3 significant digits."""
+    return f"{mean:.3g} ± {se:.2g}"

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from synthjax import cli, plot
-from synthjax.runner import run
+from synthjax.runner import Results, run
 
 
 def _module(name):
@@ -19,6 +19,7 @@ def test_quickstart_and_aligned_biased(tmp_path):
         results = run(study)
         written = module.figures(results, tmp_path)
         assert all(p.exists() and p.with_suffix(".pdf").exists() for p in written)
+        assert "**Agreement.**" in (tmp_path / "findings.md").read_text()
     table = pd.read_csv(tmp_path / "theory_vs_simulation.csv")
     assert {"population", "first_order", "excess_risk_mcse"} <= set(table)
     assert (tmp_path / "rates.txt").read_text().count("|") >= 6
@@ -31,10 +32,13 @@ def test_custom_studies(tmp_path, name):
         module.QUICK_GRID, module.H = ((2, 50, 5),), (0.0, 2.0)
     else:
         module.N1_QUICK = (10, 100)
-    table = module.run(reps=4, seed=1, out=tmp_path)
+    results = module.run(reps=4, seed=1)
+    table = results.summary
     assert len(table) > 0 and np.isfinite(table.filter(like="rejection" if "symmetry" in name else "mean_gamma")
                                          .to_numpy(float)).any()
-    assert any(p.suffix == ".png" for p in tmp_path.iterdir())
+    results.save(tmp_path)
+    written = module.figures(Results.load(tmp_path), tmp_path)      # from saved results, as `synthjax figures`
+    assert all(p.exists() for p in written) and (tmp_path / "findings.md").exists()
 
 
 def test_plots_accept_nan_cells(tmp_path):

@@ -244,6 +244,25 @@ class Results:
         (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2, default=str))
         return out
 
+    @classmethod
+    def load(cls, out_dir) -> "Results":
+        """Read what ``save`` wrote (to redraw figures without re-running the simulation)."""
+        out = Path(out_dir)
+        missing = [f for f in ("results.parquet", "summary.parquet", "manifest.json") if not (out / f).exists()]
+        if missing:
+            raise FileNotFoundError(f"{out} has no saved results ({', '.join(missing)} missing); run the study first.")
+        return cls(pd.read_parquet(out / "results.parquet"), pd.read_parquet(out / "summary.parquet"),
+                   json.loads((out / "manifest.json").read_text()))
+
+
+def custom_results(name: str, table: pd.DataFrame, summary: pd.DataFrame, design: dict, seed: int, reps: int,
+                   wall_s: float, compile_s: float) -> Results:
+    """Results of a study with its own replicate (tuners, tests), with the same manifest fields."""
+    manifest = dict(study=dict(name=name, seed=seed, reps=reps, **design), dtype=str(jnp.zeros(()).dtype),
+                    jax_flags=jax_flags(), versions=versions(), wall_s=wall_s, compile_s=compile_s,
+                    machine=dict(platform=platform.platform(), devices=[str(d) for d in jax.devices()]))
+    return Results(table, summary, manifest)
+
 
 def run(study: Study, verbose: bool = False) -> Results:
     """Run every shape-cell of the study; return the long table, the summary and the manifest."""
@@ -272,13 +291,15 @@ def run(study: Study, verbose: bool = False) -> Results:
             print(f"  {row.generator:>20s} n0={row.n0} n1={row.n1}: compile {t_compile:.1f}s, "
                   f"run {elapsed - t_compile:.1f}s", file=sys.stderr)
     table = pd.concat(frames, ignore_index=True)
+    compile_s = sum(t["compile_s"] for t in timings)
     bayes = {k: float(v) for k, v in study.dgp.bayes_metrics().items()} if study.metrics else {}
     for name, value in bayes.items():
         table[f"regret_{name}"] = value - table[name]
     manifest = dict(study=study.describe(), dtype=str(dtype), jax_flags=jax_flags(),
                     versions=versions(), theta_star=dict(coef=np.asarray(theta_star.coef).tolist(),
                                                          intercept=float(theta_star.intercept)),
-                    risk_star=float(risk_star), bayes_metrics=bayes, timings=timings, wall_s=time.perf_counter() - t_start,
+                    risk_star=float(risk_star), bayes_metrics=bayes, timings=timings, compile_s=compile_s,
+                    wall_s=time.perf_counter() - t_start,
                     machine=dict(platform=platform.platform(), processor=platform.processor(),
                                  devices=[str(d) for d in jax.devices()]))
     return Results(table, summarise(table), manifest)

@@ -108,3 +108,16 @@ def write_findings(out_dir, title: str, claim: str, observed: str, verdict: str,
 def pm(mean: float, se: float) -> str:
     """'mean ± SE' with 3 significant digits."""
     return f"{mean:.3g} ± {se:.2g}"
+
+
+def histogram(frame: pd.DataFrame, column: str, by: str, bins, title: str = "", xlabel: str | None = None,
+              caption_text: str | None = None, path: str | Path | None = None):
+    """Overlaid step histograms of ``column`` per ``by`` group (e.g. the synthetic sizes a tuner chose)."""
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    for colour, (name, g) in zip(PALETTE * 4, frame.groupby(by, sort=False)):
+        values = g[column].to_numpy(float)
+        ax.hist(values[np.isfinite(values)], bins=bins, histtype="step", lw=1.8, color=colour, label=str(name))
+    ax.set_xlabel(xlabel or LABELS.get(column, column))
+    ax.set_ylabel("replicates")
+    ax.set_title(title, fontsize=10)
+    return _finish(fig, [ax], caption_text, path)

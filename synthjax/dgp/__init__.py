@@ -1,11 +1,12 @@
 """Data-generating processes with their oracles (Bayes score, θ*, population risk)."""
 from ._core import DGP
 from ._gaussian import GaussianParams, gaussian, mean_shift, minimise_population_risk
-from ._laws import GaussianLaw, LocationScaleLaw, SampleLaw, gaussian_expectation, law_risk, score_law
+from ._laws import GaussianLaw, LocationScaleLaw, MixtureLaw, SampleLaw, gaussian_expectation, law_risk, score_law
 from ._metrics import METRIC_NAMES, gaussian_score_metrics, sample_metrics
+from ._mixture import MixtureParams, gaussian_mixture
 from ._location_scale import NOISES, LocationScaleParams, location_scale, standard_noise
 
-__all__ = ["DGP", "GaussianParams", "GaussianLaw", "SampleLaw", "LocationScaleLaw", "LocationScaleParams",
+__all__ = ["DGP", "GaussianParams", "GaussianLaw", "SampleLaw", "MixtureLaw", "MixtureParams", "gaussian_mixture", "LocationScaleLaw", "LocationScaleParams",
            "gaussian", "mean_shift", "location_scale", "standard_noise", "NOISES", "gaussian_expectation",
            "law_risk", "score_law", "minimise_population_risk", "METRIC_NAMES", "gaussian_score_metrics",
            "sample_metrics"]

@@ -35,6 +35,17 @@ class LocationScaleLaw(NamedTuple):
     sample: jax.Array   # (n, d) fixed draws
 
 
+class MixtureLaw(NamedTuple):
+    """A finite Gaussian mixture Σ_k w_k N(μ_k, L_k L_kᵀ): expectations are weighted sums of the
+    components' exact ones."""
+    weights: jax.Array   # (K,)
+    mu: jax.Array        # (K, d)
+    chol: jax.Array      # (K, d, d)
+
+    def components(self):
+        return [GaussianLaw(self.mu[k], self.chol[k]) for k in range(self.weights.shape[0])]
+
+
 def as_gaussian(law: LocationScaleLaw) -> GaussianLaw:
     """The Gaussian law with the same mean and covariance."""
     return GaussianLaw(law.mu, jnp.diag(law.scale))
@@ -77,6 +88,8 @@ def law_risk(law, loss, params, label):
     mean over its fixed sample."""
     if isinstance(law, LocationScaleLaw):
         law = as_gaussian(law) if getattr(loss, "quadratic", False) else SampleLaw(law.sample)
+    if isinstance(law, MixtureLaw):
+        return sum(w * law_risk(c, loss, params, label) for w, c in zip(law.weights, law.components()))
     if isinstance(law, SampleLaw):
         s = law.X @ params.coef + params.intercept
         return jnp.mean(loss(s, jnp.full_like(s, label)))

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ..dgp import LocationScaleLaw, SampleLaw, gaussian_expectation, score_law
+from ..dgp import LocationScaleLaw, MixtureLaw, SampleLaw, gaussian_expectation, score_law
 from ..learn import LinearParams
 
 
@@ -50,6 +50,12 @@ def law_moments(law, loss, params: LinearParams, label, intercept: bool) -> Scor
     """Score moments of ℓ(θ; x, label) under ``law`` (exact for ``GaussianLaw``, sample for ``SampleLaw``)."""
     if isinstance(law, LocationScaleLaw):
         law = SampleLaw(law.sample)       # score covariances need moments beyond the second
+    if isinstance(law, MixtureLaw):       # exact: mix the components' first and second moments
+        parts = [law_moments(c, loss, params, label, intercept) for c in law.components()]
+        mean = sum(w * p.mean for w, p in zip(law.weights, parts))
+        second = sum(w * (p.cov + jnp.outer(p.mean, p.mean)) for w, p in zip(law.weights, parts))
+        hessian = sum(w * p.hessian for w, p in zip(law.weights, parts))
+        return ScoreMoments(mean, hessian, second - jnp.outer(mean, mean), jnp.zeros_like(mean))
     if isinstance(law, SampleLaw):
         return sample_moments(loss, params, law.X, label, intercept)
     d1, d2 = _derivatives(loss, jnp.asarray(label, params.coef.dtype))

@@ -1,0 +1,87 @@
+"""A Gaussian majority against a Gaussian-mixture minority (misspecified for a linear score)."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._validate import InvalidParameterError
+from ._core import DGP
+from ._gaussian import _as_matrix, _log_density, lda_start, memoised_theta_star, minimise_population_risk
+from ._laws import GaussianLaw, MixtureLaw, law_risk
+from ._metrics import sample_metrics
+
+
+class MixtureParams(NamedTuple):
+    mu0: jax.Array       # (d,)
+    chol0: jax.Array     # (d, d)
+    weights: jax.Array   # (K,)
+    means: jax.Array     # (K, d)
+    chol1: jax.Array     # (d, d) common component covariance factor
+    mu1: jax.Array       # (d,) the minority mean Σ w_k μ_k
+
+
+def gaussian_mixture(mu0, means, weights=None, cov0=None, cov1=None, dtype=None, mc_size: int = 2 ** 16,
+                     name: str = "gaussian_mixture") -> DGP:
+    """X | y=0 ~ N(μ0, Σ0); X | y=1 ~ Σ_k w_k N(μ_k, Σ1) (SPEC §8.5: ½N(2e1 + 1.75e2, I) + ½N(2e1 − 1.75e2, I)).
+
+    Oracles: risks and score moments are exact (weighted sums of the components' Gaussian integrals);
+    the Bayes score is log Σ_k w_k N(x; μ_k, Σ1) − log N(x; μ0, Σ0); ranking metrics use fixed samples of
+    ``mc_size`` points per class (prevalence ½).
+    """
+    mu0 = np.asarray(mu0, float)
+    means = np.atleast_2d(np.asarray(means, float))
+    d, K = mu0.size, means.shape[0]
+    if means.shape[1] != d:
+        raise InvalidParameterError(f"The 'means' parameter of gaussian_mixture must have shape (K, {d}). "
+                                    f"Got {means.shape} instead.")
+    weights = np.full(K, 1.0 / K) if weights is None else np.asarray(weights, float)
+    if weights.shape != (K,) or np.any(weights < 0) or not np.isclose(weights.sum(), 1):
+        raise InvalidParameterError(f"The 'weights' parameter of gaussian_mixture must be {K} non-negative numbers "
+                                    f"summing to 1. Got {weights!r} instead.")
+    cov0, cov1 = _as_matrix(cov0, d, "cov0"), _as_matrix(cov1, d, "cov1")
+    dtype = jnp.zeros(()).dtype if dtype is None else jnp.dtype(dtype)
+    L0, L1 = np.linalg.cholesky(cov0), np.linalg.cholesky(cov1)
+    p = MixtureParams(*(jnp.asarray(a, dtype) for a in (mu0, L0, weights, means, L1, weights @ means)))
+    laws = (GaussianLaw(p.mu0, p.chol0), MixtureLaw(p.weights, p.means, jnp.broadcast_to(p.chol1, (K, d, d))))
+
+    def sample_class(key, label, n):
+        if label == 0:
+            return p.mu0[None, :] + jax.random.normal(key, (n, d), dtype) @ p.chol0.T
+        kc, kz = jax.random.split(key)
+        comp = jax.random.choice(kc, K, (n,), p=p.weights)
+        return p.means[comp] + jax.random.normal(kz, (n, d), dtype) @ p.chol1.T
+
+    def sample(key, n0, n1):
+        k0, k1 = jax.random.split(key)
+        return sample_class(k0, 0, n0), sample_class(k1, 1, n1)
+
+    def bayes_score(X):
+        comps = jnp.stack([_log_density(X, p.means[k], p.chol1) for k in range(K)], axis=1)
+        return jax.scipy.special.logsumexp(comps, axis=1, b=p.weights[None, :]) - _log_density(X, p.mu0, p.chol0)
+
+    def population_risk(loss, params):
+        return 0.5 * (law_risk(laws[0], loss, params, 0) + law_risk(laws[1], loss, params, 1))
+
+    fixed = jax.random.split(jax.random.key(20261122), 2)
+    fixed_samples = (sample_class(fixed[0], 0, mc_size), sample_class(fixed[1], 1, mc_size))
+
+    def population_metrics(params, prevalence=0.5):
+        s0, s1 = (X @ params.coef + params.intercept for X in fixed_samples)
+        return sample_metrics(s0, s1)
+
+    def bayes_metrics(prevalence=0.5):
+        return sample_metrics(bayes_score(fixed_samples[0]), bayes_score(fixed_samples[1]))
+
+    mix_cov = cov1 + (means - weights @ means).T @ np.diag(weights) @ (means - weights @ means)
+
+    @memoised_theta_star
+    def theta_star(learner):
+        return minimise_population_risk(population_risk, learner, d, dtype,
+                                        lda_start(mu0, weights @ means, cov0, mix_cov, learner))
+
+    return DGP(name, d, p, sample, sample_class, bayes_score, population_risk, theta_star,
+               lambda params: population_metrics(params)["auroc"], lambda label: laws[label], population_metrics,
+               bayes_metrics)

@@ -79,7 +79,8 @@ def run(reps=None, seed=0, full=False):
 def figures(results, out):
     summary, per_rep = results.summary, results.table
     reps = results.manifest["study"]["reps"]
-    caption = (f"P0 = N(0, I), P1 = ½N(2e1 ± 1.75e2, I), d = 5, n0 = {N0}, n1 = {N1}; SMOTE (k = 5); logistic; "
+    design = results.manifest["study"]
+    caption = (f"P0 = N(0, I), P1 = ½N(2e1 ± 1.75e2, I), d = 5, n0 = {design['n0']}, n1 = {design['n1']}; SMOTE (k = 5); logistic; "
                f"{reps} reps; bands ±1.96 MCSE; seed {results.manifest['study']['seed']}")
     sweep = summary[summary.part == "sweep"]
     rules = summary[summary.part == "rules"].set_index("rule")

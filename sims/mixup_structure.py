@@ -69,8 +69,9 @@ def theory_factor(alpha, preserving):
 
 def figures(results, out):
     table = results.summary
-    reps = results.manifest["study"]["reps"]
-    caption = f"x ~ N(0, 1), n = {N} per replicate, pairs within the sample; {reps} reps; bands ±1.96 MCSE"
+    design = results.manifest["study"]
+    reps, generations = design["reps"], design["generations"]
+    caption = f"x ~ N(0, 1), n = {design['n']} per replicate, pairs within the sample; {reps} reps; bands ±1.96 MCSE"
     paths = [out / "variance_factor.png", out / "generations.png"]
     for part, path, xlabel, log_x in [("variance factor", paths[0], "Beta parameter α", True),
                                        ("generations", paths[1], "generation g (α = 1)", False)]:
@@ -80,14 +81,14 @@ def figures(results, out):
                     caption_text=caption, path=path)
     factor = table[table.part == "variance factor"]
     fit = theory.agreement(factor.variance_ratio, factor.variance_ratio_mcse, factor.predicted)
-    gen = table[(table.part == "generations") & (table.x == GENERATIONS)].set_index("method")
+    gen = table[(table.part == "generations") & (table.x == generations)].set_index("method")
     observed = (f"variance factor vs (α + 1)/(2α + 1) and 1: χ² agreement p = {fit.p_value:.3g} (max |z| {fit.max_z:.2f}); "
-                f"after {GENERATIONS} generations the variance ratio is "
+                f"after {generations} generations the variance ratio is "
                 f"{plot.pm(gen.loc['mixup', 'variance_ratio'], gen.loc['mixup', 'variance_ratio_mcse'])} for mixup "
-                f"(predicted {(2 / 3) ** GENERATIONS:.3g}) and "
+                f"(predicted {(2 / 3) ** generations:.3g}) and "
                 f"{plot.pm(gen.loc['preserving mixup', 'variance_ratio'], gen.loc['preserving mixup', 'variance_ratio_mcse'])} "
                 f"for the preserving variant (predicted 1).")
-    mix_ratio = gen.loc["mixup", "variance_ratio"] / (2 / 3) ** GENERATIONS
+    mix_ratio = gen.loc["mixup", "variance_ratio"] / (2 / 3) ** generations
     ok = fit.max_z < 4 and abs(gen.loc["preserving mixup", "variance_ratio"] - 1) < 0.05 and abs(mix_ratio - 1) < 0.1
     plot.write_findings(out, "Mixup structure (Lee, Im & Kim 2025)",
                         "Standard mixup shrinks the covariance by (α + 1)/(2α + 1) and repeated synthesis shrinks it "

@@ -43,6 +43,7 @@ def _series(ax, frame, x, y, by, se_col=None, predicted=None):
 
 
 def _finish(fig, axes, caption_text, path):
+    """Grid and legend on ``axes``, the caption line, tight layout; save PNG + PDF when ``path``."""
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(frameon=False, fontsize=7)
@@ -121,3 +122,31 @@ def histogram(frame: pd.DataFrame, column: str, by: str, bins, title: str = "", 
     ax.set_ylabel("replicates")
     ax.set_title(title, fontsize=10)
     return _finish(fig, [ax], caption_text, path)
+
+
+def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, overlay: pd.DataFrame | None = None,
+            log_color: bool = True, title: str = "", xlabel: str | None = None, ylabel: str | None = None,
+            caption_text: str | None = None, path: str | Path | None = None):
+    """A (y × x) surface of ``value`` (mean over the cell), with an optional curve ``overlay`` (columns
+    x, y; e.g. the theory's optimal size per row) drawn dashed. NaN cells are left blank."""
+    grid = frame.pivot_table(index=y, columns=x, values=value, aggfunc="mean")
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    data = grid.to_numpy(float)
+    norm = None
+    if log_color:
+        positive = data[np.isfinite(data) & (data > 0)]
+        if positive.size:
+            norm = matplotlib.colors.LogNorm(vmin=positive.min(), vmax=positive.max())
+    xs, ys = grid.columns.to_numpy(float), np.arange(len(grid.index))
+    mesh = ax.pcolormesh(xs, ys, np.ma.masked_invalid(data), shading="nearest", cmap="viridis", norm=norm)
+    fig.colorbar(mesh, ax=ax, label=LABELS.get(value, value))
+    ax.set_yticks(ys, [f"{v:g}" for v in grid.index])
+    if overlay is not None and len(overlay):
+        row = {v: i for i, v in enumerate(grid.index)}
+        ov = overlay[overlay[y].isin(grid.index)]
+        ax.plot(ov[x], [row[v] for v in ov[y]], color="white", ls="--", lw=2, marker="o", label="theory optimum")
+        ax.legend(frameon=False, fontsize=8, labelcolor="white")
+    ax.set_xlabel(xlabel or LABELS.get(x, x))
+    ax.set_ylabel(ylabel or LABELS.get(y, y))
+    ax.set_title(title, fontsize=10)
+    return _finish(fig, [], caption_text, path)   # no grid or extra legend on a heat map

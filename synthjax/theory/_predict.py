@@ -62,6 +62,7 @@ def first_order_risk(geometry: ScoreGeometry, Q: ScoreMoments, n0, n1, n_syn) ->
     """
     g_phi, g_psi = geometry.g_phi, mismatch(geometry, Q)
     P0, P1 = geometry.P0, geometry.P1
+    n0, n1 = jnp.asarray(n0, g_phi.dtype), jnp.asarray(n1, g_phi.dtype)
 
     def one(n):
         b = 0.5 * (n0 - n1 - n) * g_phi + n * g_psi

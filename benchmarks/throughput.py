@@ -77,21 +77,18 @@ def time_synthjax(gammas, reps, chunk, repeats):
     """Median seconds per replicate of the compiled cell (compile time reported apart)."""
     import jax
     import jax.numpy as jnp
-    from synthjax.runner import cell_replicate, replicate_chunk
+    from synthjax.runner import CompiledCell, cell_replicate
     study = synthjax_study(gammas, reps, chunk)
     truth, lrn = study.dgp, study.learner
     risk_star = truth.population_risk(lrn.loss, truth.theta_star(lrn))
     replicate, sizes, batch = cell_replicate(study, "smote", N0, N1)
-    fn = replicate_chunk(replicate, batch)
-    args = (jnp.uint32(0), jnp.uint32(0))
     dyn = (jnp.asarray(sizes, jnp.int32), risk_star, (), lrn.hyper)
-    t = time.perf_counter()
-    compiled = fn.lower(*args, jnp.zeros(chunk, jnp.uint32), *dyn).compile()
-    compile_s = time.perf_counter() - t
+    cell = CompiledCell(replicate, 0, 0, chunk, batch, dyn)
+    compile_s = cell.compile_s
 
     def go():
-        for start in range(0, reps, chunk):
-            jax.block_until_ready(compiled(*args, jnp.arange(start, start + chunk, dtype=jnp.uint32), *dyn))
+        for b in range(-(-reps // chunk)):
+            cell.block(b, reps)
 
     go()
     per_rep = median_time(go, repeats) / (chunk * -(-reps // chunk))

@@ -2,6 +2,7 @@
 
     synthjax run sims/<study>.py [--reps R] [--out DIR] [--seed S] [--dtype float32|float64] [--full]
     synthjax figures [sims/<study>.py ...] [--root results]
+    synthjax status <run dir>      synthjax collect <run dir>
 
 A study file is a Python module with either ``study(reps=None, seed=0, full=False) -> Study`` (run by the
 grid runner) or ``run(reps=None, seed=0, full=False) -> Results`` (a study with its own replicate:
@@ -62,7 +63,13 @@ def _run(args) -> int:
         study = module.study(reps=args.reps, seed=args.seed, full=args.full)
         print(f"synthjax: running {study.name} ({len(study.design())} shape-cells × {study.reps} replicates, "
               f"{args.dtype}) ...", file=sys.stderr)
-        results = runner.run(study, verbose=True)
+        try:
+            results = runner.run(study, verbose=True, out=out, shard=args.shard, force=args.force)
+        except runner.DesignChanged as err:
+            raise SystemExit(f"synthjax: {err}")
+        if args.shard is not None:
+            print(f"synthjax: shard {args.shard[0]}/{args.shard[1]} done; `synthjax collect {out}` merges.",
+                  file=sys.stderr)
     results.save(out)
     columns = [c for c in getattr(module, "PRINT_COLUMNS", DEFAULT_COLUMNS) if c in results.summary]
     with pd.option_context("display.width", 160, "display.max_rows", 400, "display.float_format", "{:.4g}".format):
@@ -93,6 +100,60 @@ def _figures(args) -> int:
     return 0
 
 
+def _open_run(path: str):
+    import json
+
+    from .runner import RunStore
+    run_file = Path(path) / "run.json"
+    if not run_file.exists():
+        raise SystemExit(f"synthjax: {path} is not a run directory (no run.json); run a study with --out first.")
+    record = json.loads(run_file.read_text())
+    store = RunStore.__new__(RunStore)          # read-only view: no design check, nothing written
+    store.path, store.block_size = Path(path), int(record["block_size"])
+    return store, record["description"]["cells"]
+
+
+def _status(args) -> int:
+    import pandas as pd
+    store, cells = _open_run(args.run)
+    status = store.status(cells)
+    with pd.option_context("display.width", 160, "display.max_colwidth", 80):
+        print(status.to_string(index=False))
+    counts = status.state.value_counts().to_dict()
+    print(f"synthjax: {counts.get('finished', 0)} finished, {counts.get('missing', 0)} missing, "
+          f"{counts.get('failed', 0)} failed of {len(status)} cells", file=sys.stderr)
+    return 0
+
+
+def _collect(args) -> int:
+    import json
+
+    from .runner import summarise
+    store, cells = _open_run(args.run)
+    table = store.collect(cells)
+    status = store.status(cells)
+    out = Path(args.run)
+    if len(table):
+        table.to_parquet(out / "results.parquet", index=False)
+        summarise(table).to_parquet(out / "summary.parquet", index=False)
+    missing = status[status.state != "finished"]
+    (out / "collect.json").write_text(json.dumps(dict(rows=len(table), missing=missing.cell.tolist()), indent=2))
+    print(f"synthjax: collected {len(table)} rows from {int((status.state == 'finished').sum())} finished cells into "
+          f"{out}/results.parquet and summary.parquet", file=sys.stderr)
+    if len(missing):
+        print(f"synthjax: missing or failed cells: {', '.join(missing.cell)}", file=sys.stderr)
+    return 0
+
+
+def _shard(text: str):
+    try:
+        i, n = (int(v) for v in text.split("/"))
+        assert n >= 1 and 0 <= i < n
+    except (ValueError, AssertionError):
+        raise argparse.ArgumentTypeError(f"must be i/N with 0 <= i < N (e.g. 0/4). Got {text!r} instead.")
+    return i, n
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="synthjax", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,12 +164,19 @@ def main(argv=None) -> int:
     r.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     r.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     r.add_argument("--full", action="store_true", help="the paper's design size (default: a quick version)")
+    r.add_argument("--shard", type=_shard, default=None, help="i/N: run only cells with index ≡ i (mod N) "
+                   "(a Slurm array task: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)")
+    r.add_argument("--force", action="store_true", help="if --out holds a different design, move it aside and start over")
+    st = sub.add_parser("status", help="list finished, missing and failed cells of a run directory")
+    st.add_argument("run")
+    co = sub.add_parser("collect", help="merge a run directory's shards into results/summary and list missing cells")
+    co.add_argument("run")
     f = sub.add_parser("figures", help="redraw figures and findings from saved results (no simulation)")
     f.add_argument("studies", nargs="*", help="study files (default: every sims/*.py)")
     f.add_argument("--root", default="results", help="folder holding results/<study>/ (default: results)")
     args = parser.parse_args(argv)
-    if args.command == "figures":
-        return _figures(args)
+    if args.command in ("figures", "status", "collect"):
+        return {"figures": _figures, "status": _status, "collect": _collect}[args.command](args)
     if args.reps is not None and args.reps < 1:
         parser.error(f"argument --reps: must be an int >= 1. Got {args.reps} instead.")
     if args.seed < 0:

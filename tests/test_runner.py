@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -10,7 +11,7 @@ from synthjax import InvalidParameterError, cli
 from synthjax import dgp as D
 from synthjax import learn, synth
 from synthjax.learn import MAX_ITER
-from synthjax.runner import Study, cell_replicate, replicate_chunk, run
+from synthjax.runner import DesignChanged, Study, cell_replicate, replicate_chunk, run
 
 
 def small_study(generators=("smote",), reps=64, chunk_size=64, **kw):
@@ -24,12 +25,12 @@ def small_study(generators=("smote",), reps=64, chunk_size=64, **kw):
 
 
 def test_chunk_size_does_not_change_numbers():
-    a = run(small_study(chunk_size=64)).table
-    b = run(small_study(chunk_size=8)).table
-    c = run(small_study(chunk_size=24)).table          # 64 = 24 + 24 + 16 (padded last chunk)
+    a = run(small_study(reps=160, chunk_size=64)).table        # 3 blocks of 64 (the last padded)
+    b = run(small_study(reps=160, chunk_size=128)).table       # 2 blocks of 128
+    c = run(small_study(reps=160, chunk_size=200)).table       # 1 block of 256
     for other in (b, c):
         pd.testing.assert_frame_equal(a, other, check_exact=True)
-    assert len(a) == 64 * 3 and a.rep.nunique() == 64
+    assert len(a) == 160 * 3 and a.rep.nunique() == 160
 
 
 def test_generators_share_real_data_and_do_not_shift_streams():
@@ -45,7 +46,7 @@ def test_generators_share_real_data_and_do_not_shift_streams():
 def test_dynamic_values_do_not_recompile():
     study = small_study()
     replicate, sizes, batch = cell_replicate(study, "smote", 60, 12)
-    chunk = replicate_chunk(replicate, batch)
+    chunk = replicate_chunk(replicate)
     truth, lrn = study.dgp, study.learner
     risk_star = truth.population_risk(lrn.loss, truth.theta_star(lrn))
     ids = jnp.arange(4, dtype=jnp.uint32)
@@ -125,3 +126,127 @@ def test_soft_label_and_majority_aware_generators_run_in_studies():
     assert res.table.excess_risk.notna().all() and (res.table.status == 0).all()
     at_zero = res.table[res.table.gamma == 0].groupby("rep").excess_risk.agg(np.ptp)
     assert (at_zero < 1e-4).all()                       # γ = 0: the same real data for every generator
+
+
+def test_resume_skips_finished_shards_and_matches(tmp_path):
+    full = run(small_study(("ros", "smote"), reps=130, chunk_size=64)).table
+    out = tmp_path / "run"
+    first = run(small_study(("ros", "smote"), reps=130, chunk_size=64), out=out)
+    pd.testing.assert_frame_equal(first.table, full, check_exact=True)
+    shards = sorted((out / "shards").glob("*.parquet"))
+    assert len(shards) == 2 * 3                                  # 2 cells × 3 blocks
+    victim = shards[1]
+    victim.unlink()                                              # lose one block, as a kill would
+    (out / "shards" / ".junk.parquet.tmp-1").write_text("partial")
+    before = {p: p.stat().st_mtime_ns for p in shards if p != victim}
+    again = run(small_study(("ros", "smote"), reps=130, chunk_size=64), out=out)
+    pd.testing.assert_frame_equal(again.table, full, check_exact=True)
+    assert all(p.stat().st_mtime_ns == t for p, t in before.items())     # finished shards untouched
+    assert not list((out / "shards").glob(".*tmp*"))
+
+
+def test_changed_design_is_refused_and_force_starts_over(tmp_path):
+    out = tmp_path / "run"
+    run(small_study(reps=8), out=out)
+    with pytest.raises(DesignChanged, match="reps: 8 → 9"):
+        run(small_study(reps=9), out=out)
+    other = D.gaussian(np.zeros(3), np.array([2.0, 0.5, 0.0]))
+    with pytest.raises(DesignChanged, match="parameters differ"):
+        run(small_study(reps=8, dgp=other, synthesizers={"smote": synth.smote(3)}), out=out)
+    with pytest.raises(DesignChanged):
+        run(small_study(reps=8, synthesizers={"smote": synth.smote(4)}), out=out)      # SMOTE's k counts
+    res = run(small_study(reps=9), out=out, force=True)
+    assert len(res.table) == 9 * 3 and list(tmp_path.glob("run.replaced-*"))
+
+
+def test_slurm_style_shards_and_failed_cells(tmp_path):
+    study = small_study(("ros", "smote", "oracle"), reps=16, synthesizers={
+        "ros": synth.random_oversampling(), "smote": synth.smote(50), "oracle": synth.oracle(small_study().dgp)})
+    out = tmp_path / "run"
+    part0 = run(study, out=out, shard=(0, 2))
+    assert part0.manifest["missing_cells"]                      # the other task's cells are not there yet
+    part1 = run(study, out=out, shard=(1, 2))
+    assert "smote" in " ".join(part1.manifest["failed_cells"].values()) or part1.manifest["failed_cells"]
+    status = cli_status(out)
+    assert sorted(status.state) == ["failed", "finished", "finished"]
+    whole = run(small_study(("ros", "oracle"), reps=16, synthesizers={
+        "ros": synth.random_oversampling(), "oracle": synth.oracle(small_study().dgp)}))
+    pd.testing.assert_frame_equal(part1.table.reset_index(drop=True), whole.table, check_exact=True)
+
+
+def cli_status(out):
+    from synthjax.runner import RunStore
+    import json
+    record = json.loads((out / "run.json").read_text())
+    return RunStore(out, record["description"], record["fingerprint"], record["block_size"]).status(
+        record["description"]["cells"])
+
+
+def test_cli_resume_status_and_collect(tmp_path, capsys):
+    study_file = tmp_path / "mini.py"
+    study_file.write_text(
+        "from synthjax import dgp, learn, synth\n"
+        "from synthjax.runner import Study\n"
+        "def study(reps=None, seed=0, full=False):\n"
+        "    t = dgp.mean_shift(2)\n"
+        "    return Study('mini', t, {'smote': synth.smote(3), 'ros': synth.random_oversampling()},\n"
+        "                 learn.logistic(1e-3), (0.0, 1.0), ((30, 6),), reps=reps or 4, seed=seed)\n")
+    out = tmp_path / "o"
+    assert cli.main(["run", str(study_file), "--out", str(out), "--shard", "0/2"]) == 0
+    assert cli.main(["status", str(out)]) == 0
+    assert sorted(capsys.readouterr().out.split()).count("missing") == 1
+    assert cli.main(["collect", str(out)]) == 0
+    assert "missing or failed cells" in capsys.readouterr().err
+    assert cli.main(["run", str(study_file), "--out", str(out)]) == 0            # resumes: computes the rest
+    assert cli.main(["collect", str(out)]) == 0
+    assert len(pd.read_parquet(out / "results.parquet")) == 2 * 4 * 2
+    with pytest.raises(SystemExit, match="different design"):
+        cli.main(["run", str(study_file), "--out", str(out), "--reps", "5"])
+    with pytest.raises(SystemExit):
+        cli.main(["run", str(study_file), "--shard", "3/2"])
+
+
+def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
+    """Kill a running grid with SIGKILL after a few shards; every shard left is readable, resuming
+    computes the rest, and the final table equals an uninterrupted run (no duplicate rows)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    out = tmp_path / "run"
+    script = tmp_path / "go.py"
+    script.write_text(
+        "import sys\nsys.path.insert(0, %r)\n" % str(Path(__file__).parent) +
+        "from test_runner import small_study\nfrom synthjax.runner import run\n"
+        "run(small_study(('ros', 'smote'), reps=1280, chunk_size=64), out=%r)\n" % str(out))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "shards").glob("*.parquet"))) < 3:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    shards = list((out / "shards").glob("*.parquet"))
+    assert 3 <= len(shards) < 40
+    for p in shards:
+        pd.read_parquet(p)                                   # none is corrupt
+    resumed = run(small_study(("ros", "smote"), reps=1280, chunk_size=64), out=out).table
+    whole = run(small_study(("ros", "smote"), reps=1280, chunk_size=64)).table
+    pd.testing.assert_frame_equal(resumed, whole, check_exact=True)
+    assert not resumed.duplicated(["generator", "rep", "size_index"]).any()
+
+
+def test_forced_cpu_devices_give_identical_numbers(tmp_path):
+    """Batches are dealt to 4 forced CPU devices: the table is bitwise identical to one device's."""
+    import os
+    import subprocess
+    import sys
+    script = tmp_path / "devices.py"
+    script.write_text(
+        "import sys\nsys.path.insert(0, %r)\nimport jax\nassert len(jax.devices()) == 4, jax.devices()\n" % str(Path(__file__).parent) +
+        "from test_runner import small_study\nfrom synthjax.runner import run\n"
+        "run(small_study(('ros', 'smote'), reps=200, chunk_size=64)).table.to_parquet(%r)\n" % str(tmp_path / "t.parquet"))
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    subprocess.run([sys.executable, str(script)], check=True, env=env)
+    single = run(small_study(("ros", "smote"), reps=200, chunk_size=64)).table
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), single, check_exact=True)

@@ -140,14 +140,14 @@ def lda_start(mu0, mu1, cov0, cov1, learner):
 
 
 def memoised_theta_star(theta_star):
-    """Cache θ* per learner loss (θ* depends on the loss and the intercept only, not on the ridge)."""
-    cache = {}
-
+    """Cache θ* per learner loss (θ* depends on the loss and the intercept only, not on the ridge).
+    The cache is a function attribute, not a closure cell, so design fingerprints ignore it."""
     def cached(learner):
         key = (id(learner.loss), learner.intercept)
-        if key not in cache:
-            cache[key] = (learner.loss, theta_star(learner))   # keep the loss alive so its id stays unique
-        return cache[key][1]
+        if key not in cached.cache:
+            cached.cache[key] = (learner.loss, theta_star(learner))   # keep the loss alive: its id stays unique
+        return cached.cache[key][1]
+    cached.cache = {}
     return cached
 
 

@@ -27,6 +27,7 @@ from .._validate import InvalidParameterError, check_int
 from ..dgp import DGP
 from ..learn import OK, Learner
 from ..synth import Synthesizer, nested_mask, synthetic_sizes
+from ._store import DesignChanged, RunStore, fingerprint
 
 DESIGN_COLUMNS = ["cell", "generator", "n0", "n1"]
 POPULATION_METRICS = ["auroc", "auprc", "best_ba", "best_f1"]
@@ -97,6 +98,11 @@ class Study:
         rows = [dict(cell=c, generator=g, n0=n0, n1=n1)
                 for (c, (n0, n1)), g in itertools.product(enumerate(self.sizes), self.synthesizers)]
         return pd.DataFrame(rows, columns=DESIGN_COLUMNS)
+
+    def fingerprint(self) -> str:
+        """A hash of everything that determines the numbers: DGP, generators, learner and the design."""
+        return fingerprint(dict(dgp=self.dgp, synthesizers=dict(self.synthesizers), learner=self.learner,
+                                description={k: v for k, v in self.describe().items() if k != "chunk_size"}))
 
     def describe(self) -> dict:
         """A JSON-able description of the design, for the manifest."""
@@ -186,45 +192,69 @@ def cell_replicate(study: Study, generator: str, n0: int, n1: int):
     return replicate, sizes, replicate_batch(len(sizes), n0 + n1 + int(sizes.max()))
 
 
-def replicate_chunk(replicate, batch: int):
+def replicate_chunk(replicate):
     """Jitted ``chunk(seed, cell, rep_ids, *args) -> pytree of (len(rep_ids), …) arrays``: replicate r
-    gets key fold_in(fold_in(key(seed), cell), r); replicates run through ``lax.map`` in vmapped
-    batches of ``batch``. Everything but the replicate's code is dynamic: a new seed, cell, size grid
-    or hyperparameter value reuses the compiled program."""
+    gets key fold_in(fold_in(key(seed), cell), r), vmapped over ``rep_ids``. Everything but the
+    replicate's code is dynamic: a new seed, cell, size grid or hyperparameter value reuses the
+    compiled program."""
     @jax.jit
     def chunk(seed, cell, rep_ids, *args):
-        keys = replicate_keys(seed, cell, rep_ids)
-        return jax.lax.map(lambda k: replicate(k, *args), keys, batch_size=batch)
+        return jax.vmap(lambda k: replicate(k, *args))(replicate_keys(seed, cell, rep_ids))
     return chunk
 
 
-def map_replicates(replicate, seed: int, cell: int, reps: int, args=(), chunk_size: int = 256, batch: int = 64):
-    """Run ``replicate(key, *args)`` for replicates 0 … reps − 1 of a cell in chunks.
+def block_size(chunk_size: int) -> int:
+    """Replicates per block (one shard): ``chunk_size`` rounded up to a multiple of 64."""
+    return -(-chunk_size // 64) * 64
 
-    The chunk is rounded up to a multiple of ``batch`` and the last one padded (then cut), so one
-    compiled program serves every chunk and the numbers do not depend on ``chunk_size``. Returns
-    (dict of (reps, …) numpy arrays, compile seconds).
+
+class CompiledCell:
+    """A cell's replicate function, compiled for a vmapped batch of ``batch`` replicates on each local device.
+
+    ``block(b, reps)`` runs replicates [b·size, min((b + 1)·size, reps)) as identical batch calls (the tail
+    batch padded, then cut), dealt round-robin to ``jax.local_devices()`` and run asynchronously. Every
+    replicate is computed by the same program whatever the block size, chunk size, number of replicates or
+    number of devices, so the numbers are identical bit for bit; memory is bounded by one batch per device.
     """
-    t0 = time.perf_counter()
-    chunk = replicate_chunk(replicate, batch)
-    C = -(-min(chunk_size, reps) // batch) * batch
-    cell_args = (jnp.uint32(seed), jnp.uint32(cell))
-    compiled = chunk.lower(*cell_args, jnp.zeros(C, jnp.uint32), *args).compile()
-    compile_s = time.perf_counter() - t0
-    parts = []
-    for start in range(0, reps, C):
-        ids = np.arange(start, start + C) % (2 ** 32)
-        res = compiled(*cell_args, jnp.asarray(ids, jnp.uint32), *args)
-        parts.append(jax.tree_util.tree_map(lambda v: np.asarray(v)[: min(C, reps - start)], res))
-    return jax.tree_util.tree_map(lambda *v: np.concatenate(v), *parts), compile_s
+
+    def __init__(self, replicate, seed: int, cell: int, size: int, batch: int, args=()):
+        self.size, self.batch = size, batch
+        self.fn = replicate_chunk(replicate)
+        self.devices = jax.local_devices()
+        self.inputs = [jax.device_put(((jnp.uint32(seed), jnp.uint32(cell)), args), d) for d in self.devices]
+        t0 = time.perf_counter()
+        for d, (cell_args, dyn) in zip(self.devices, self.inputs):      # compile on every device up front
+            jax.block_until_ready(self.fn(*cell_args, jax.device_put(jnp.zeros(batch, jnp.uint32), d), *dyn))
+        self.compile_s = time.perf_counter() - t0
+
+    def block(self, b: int, reps: int):
+        start, stop = b * self.size, min((b + 1) * self.size, reps)
+        parts = []
+        for i, first in enumerate(range(start, stop, self.batch)):
+            cell_args, dyn = self.inputs[i % len(self.devices)]
+            ids = jax.device_put(np.arange(first, first + self.batch, dtype=np.uint32), self.devices[i % len(self.devices)])
+            parts.append(self.fn(*cell_args, ids, *dyn))
+        out = jax.tree_util.tree_map(lambda *v: np.concatenate([np.asarray(x) for x in v]), *parts)
+        return jax.tree_util.tree_map(lambda v: v[: stop - start], out)
+
+
+def map_replicates(replicate, seed: int, cell: int, reps: int, args=(), chunk_size: int = 256, batch: int = 64):
+    """Run ``replicate(key, *args)`` for replicates 0 … reps − 1 of a cell in vmapped batches of ``batch``
+    (one compiled program, so the numbers do not depend on ``chunk_size``). Returns (dict of (reps, …)
+    numpy arrays, compile seconds)."""
+    size = max(batch, chunk_size)
+    compiled = CompiledCell(replicate, seed, cell, size, batch, args)
+    parts = [compiled.block(b, reps) for b in range(-(-reps // size))]
+    return jax.tree_util.tree_map(lambda *v: np.concatenate(v), *parts), compiled.compile_s
 
 
 def replicate_batch(n_sizes: int, n_rows: int) -> int:
     """Replicates per vmapped batch: small enough that a batch's (sizes × rows) working arrays stay in
-    cache (about 2 MB in float32), at most 64. It depends on the shape-cell only — never on the chunk
+    cache (about 2 MB in float32), a power of two up to 64. It depends on the shape-cell only — never on the chunk
     size or the number of replicates — so every replicate is computed by the same compiled batch
     program and the numbers do not depend on how the run is chunked."""
-    return int(min(64, max(1, 2 ** 19 // (n_sizes * n_rows))))
+    fits = max(1, 2 ** 19 // (n_sizes * n_rows))
+    return int(min(64, 2 ** int(np.log2(fits))))
 
 
 @dataclasses.dataclass
@@ -264,45 +294,125 @@ def custom_results(name: str, table: pd.DataFrame, summary: pd.DataFrame, design
     return Results(table, summary, manifest)
 
 
-def run(study: Study, verbose: bool = False) -> Results:
-    """Run every shape-cell of the study; return the long table, the summary and the manifest."""
+def cell_name(row) -> str:
+    """A shard-file name for a design row: the data cell and the generator's stream tag."""
+    return f"c{int(row.cell):03d}-g{stream_tag(row.generator):08x}"
+
+
+def run(study: Study, verbose: bool = False, out=None, shard: tuple | None = None, force: bool = False) -> Results:
+    """Run every shape-cell of the study; return the long table, the summary and the manifest.
+
+    With ``out``, each finished block of replicates (``chunk_size`` rounded up to 64) is written
+    atomically as a Parquet shard under ``out/shards``; re-running the same call computes only the
+    missing shards (identical numbers), and a changed design or code version is refused
+    (``DesignChanged``) unless ``force``, which moves the old run aside. ``shard=(i, N)`` runs only the
+    cells whose index is i mod N (a Slurm array task); ``collect`` merges. A cell that raises is
+    recorded with its error and the grid goes on; failed replicates (status ≠ 0) stay in the table.
+    """
     t_start = time.perf_counter()
     dtype = jnp.zeros(()).dtype
     theta_star = study.dgp.theta_star(study.learner)
     risk_star = study.dgp.population_risk(study.learner.loss, theta_star)
-    frames, timings = [], []
-    for row in study.design().itertuples(index=False):
-        t0 = time.perf_counter()
-        replicate, sizes, batch = cell_replicate(study, row.generator, row.n0, row.n1)
-        dyn = (jnp.asarray(sizes, jnp.int32), risk_star, study.synthesizers[row.generator].hyper, study.learner.hyper)
-        cols, t_compile = map_replicates(replicate, study.seed, row.cell, study.reps, dyn, study.chunk_size, batch)
-        R, S = cols["status"].shape
-        frame = pd.DataFrame({k: v.reshape(-1) for k, v in cols.items()})
-        frame.insert(0, "n_syn", np.tile(sizes, R))
-        frame.insert(0, "gamma", np.tile(np.asarray(study.gammas(row.n0, row.n1), float), R))
-        frame.insert(0, "size_index", np.tile(np.arange(S), R))
-        frame.insert(0, "rep", np.repeat(np.arange(R), S))
-        for col in reversed(DESIGN_COLUMNS):
-            frame.insert(0, col, getattr(row, col))
-        frames.append(frame)
-        elapsed = time.perf_counter() - t0
-        timings.append(dict(cell=int(row.cell), generator=row.generator, compile_s=t_compile, total_s=elapsed))
-        if verbose:
-            print(f"  {row.generator:>20s} n0={row.n0} n1={row.n1}: compile {t_compile:.1f}s, "
-                  f"run {elapsed - t_compile:.1f}s", file=sys.stderr)
-    table = pd.concat(frames, ignore_index=True)
-    compile_s = sum(t["compile_s"] for t in timings)
     bayes = {k: float(v) for k, v in study.dgp.bayes_metrics().items()} if study.metrics else {}
-    for name, value in bayes.items():
-        table[f"regret_{name}"] = value - table[name]
+    design = study.design()
+    size = block_size(study.chunk_size)
+    cells = {cell_name(row): -(-study.reps // size) for row in design.itertuples(index=False)}
+    store = None
+    if out is not None:
+        description = dict(study.describe(), cells=cells, chunk_size=None)
+        store = RunStore(out, description, study.fingerprint(), size, force)
+        size = store.block_size
+    frames, timings, failures = [], [], {}
+    mine = [row for i, row in enumerate(design.itertuples(index=False)) if shard is None or i % shard[1] == shard[0]]
+    progress = Progress(sum(cells[cell_name(r)] for r in mine) * size, verbose)
+    for row in mine:
+        name, blocks = cell_name(row), cells[cell_name(row)]
+        todo = [b for b in range(blocks) if store is None or not store.has(name, b)]
+        progress.skip((blocks - len(todo)) * size)
+        if not todo:
+            continue
+        t0 = time.perf_counter()
+        try:
+            replicate, sizes, batch = cell_replicate(study, row.generator, row.n0, row.n1)
+            dyn = (jnp.asarray(sizes, jnp.int32), risk_star, study.synthesizers[row.generator].hyper,
+                   study.learner.hyper)
+            compiled = CompiledCell(replicate, study.seed, row.cell, size, batch, dyn)
+            for b in todo:
+                frame = _block_frame(row, compiled.block(b, study.reps), sizes, study.gammas(row.n0, row.n1),
+                                     b * size, bayes)
+                if store is not None:
+                    store.write(name, b, frame)
+                else:
+                    frames.append(frame)
+                progress.advance(size, f"{row.generator} n0={row.n0} n1={row.n1}")
+            if store is not None:
+                store.clear_error(name)
+        except Exception as err:  # noqa: BLE001 - a failing cell is recorded, the grid goes on
+            failures[name] = f"{type(err).__name__}: {err}"
+            if store is not None:
+                store.record_error(name, err)
+            print(f"synthjax: cell {name} ({row.generator}, n0={row.n0}, n1={row.n1}) failed: {err}", file=sys.stderr)
+            continue
+        timings.append(dict(cell=int(row.cell), generator=row.generator, compile_s=compiled.compile_s,
+                            total_s=time.perf_counter() - t0))
+    progress.close()
+    if store is not None:
+        table = store.collect(cells)
+        failures.update(store.errors())
+        missing = store.status(cells).query("state != 'finished'").cell.tolist()
+    else:
+        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        missing = sorted(failures)
     manifest = dict(study=study.describe(), dtype=str(dtype), jax_flags=jax_flags(),
                     versions=versions(), theta_star=dict(coef=np.asarray(theta_star.coef).tolist(),
                                                          intercept=float(theta_star.intercept)),
-                    risk_star=float(risk_star), bayes_metrics=bayes, timings=timings, compile_s=compile_s,
-                    wall_s=time.perf_counter() - t_start,
+                    risk_star=float(risk_star), bayes_metrics=bayes, timings=timings,
+                    compile_s=sum(t["compile_s"] for t in timings), wall_s=time.perf_counter() - t_start,
+                    failed_cells=failures, missing_cells=missing, shard=list(shard) if shard else None,
                     machine=dict(platform=platform.platform(), processor=platform.processor(),
                                  devices=[str(d) for d in jax.devices()]))
-    return Results(table, summarise(table), manifest)
+    if missing:
+        print(f"synthjax: {len(missing)} cell(s) not finished: {', '.join(missing)}", file=sys.stderr)
+    return Results(table, summarise(table) if len(table) else pd.DataFrame(), manifest)
+
+
+def _block_frame(row, cols, sizes, gammas, rep_offset: int, bayes: dict) -> pd.DataFrame:
+    """The long-table rows of one block: design columns, replicate and size indices, metrics, diagnostics."""
+    R, S = cols["status"].shape
+    frame = pd.DataFrame({k: v.reshape(-1) for k, v in cols.items()})
+    frame.insert(0, "n_syn", np.tile(sizes, R))
+    frame.insert(0, "gamma", np.tile(np.asarray(gammas, float), R))
+    frame.insert(0, "size_index", np.tile(np.arange(S), R))
+    frame.insert(0, "rep", np.repeat(np.arange(rep_offset, rep_offset + R), S))
+    for col in reversed(DESIGN_COLUMNS):
+        frame.insert(0, col, getattr(row, col))
+    for name, value in bayes.items():
+        frame[f"regret_{name}"] = value - frame[name]
+    return frame
+
+
+class Progress:
+    """A one-line progress report on stderr: replicates done, rate and time left."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.done, self.enabled = max(total, 1), 0, enabled
+        self.t0, self.computed = time.perf_counter(), 0
+
+    def skip(self, n: int):
+        self.done += n
+
+    def advance(self, n: int, label: str):
+        self.done += n
+        self.computed += n
+        if self.enabled:
+            rate = self.computed / max(time.perf_counter() - self.t0, 1e-9)
+            left = (self.total - self.done) / rate if rate > 0 else float("nan")
+            print(f"\r  {min(self.done, self.total)}/{self.total} replicates ({100 * self.done / self.total:.0f}%), "
+                  f"{rate:.0f}/s, about {left:.0f} s left — {label}   ", end="", file=sys.stderr, flush=True)
+
+    def close(self):
+        if self.enabled and self.computed:
+            print(file=sys.stderr)
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:

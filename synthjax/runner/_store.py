@@ -1,0 +1,154 @@
+"""Durable, resumable results: atomic Parquet shards keyed to the design and the code version.
+
+A run directory holds ``run.json`` (the design description, its fingerprint, the code version and the
+block size) and ``shards/``: one Parquet file per (cell × block of replicates), each written to a
+temporary name and renamed, so an interrupted run leaves only complete shards. Resuming recomputes
+only missing shards; a run whose design or code changed is refused with a message saying what changed.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import jax
+import numpy as np
+import pandas as pd
+
+
+class DesignChanged(RuntimeError):
+    """Resuming a run directory whose design or code version differs from the current one."""
+
+
+def fingerprint(obj, _depth: int = 0) -> str:
+    """A stable hash of a design object: arrays by value, functions by code and closure contents
+    (so a factory's static settings such as SMOTE's k count), containers recursively."""
+    h = hashlib.sha256()
+
+    def feed(o, depth):
+        if depth > 12:
+            h.update(b"...")
+        elif o is None or isinstance(o, (bool, int, float, str, np.number)):
+            h.update(repr(o).encode())
+        elif hasattr(o, "shape") and hasattr(o, "dtype"):
+            if jax.dtypes.issubdtype(o.dtype, jax.dtypes.prng_key):
+                o = jax.random.key_data(o)
+            a = np.asarray(o)
+            h.update(str(a.dtype).encode() + str(a.shape).encode() + a.tobytes())
+        elif isinstance(o, dict):
+            for k in sorted(o, key=str):
+                h.update(str(k).encode())
+                feed(o[k], depth + 1)
+        elif isinstance(o, (list, tuple)):
+            h.update(type(o).__name__.encode())
+            for x in o:
+                feed(x, depth + 1)
+        elif callable(o) and hasattr(o, "__code__"):
+            h.update(o.__qualname__.encode() + o.__code__.co_code)
+            for cell in o.__closure__ or ():
+                try:
+                    feed(cell.cell_contents, depth + 1)
+                except ValueError:      # an empty cell
+                    h.update(b"<empty>")
+        else:
+            h.update(type(o).__qualname__.encode())
+    feed(obj, _depth)
+    return h.hexdigest()[:20]
+
+
+def code_version() -> str:
+    """synthjax's version plus a hash of its source files: any code change is a new version."""
+    from .. import __version__
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
+    return f"{__version__}+{h.hexdigest()[:12]}"
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+class RunStore:
+    """The on-disk state of one run (see the module docstring)."""
+
+    def __init__(self, path, description: dict, design_fingerprint: str, block_size: int, force: bool = False):
+        self.path = Path(path)
+        version = code_version()
+        record = dict(description=description, fingerprint=design_fingerprint, code_version=version,
+                      block_size=block_size)
+        run_file = self.path / "run.json"
+        if run_file.exists():
+            old = json.loads(run_file.read_text())
+            changed = self._changes(old, record)
+            if changed and not force:
+                raise DesignChanged(
+                    f"{self.path} holds results of a different design or code version ({'; '.join(changed)}). "
+                    f"Resuming would mix them: use a new --out, or --force to move the old run aside and start over.")
+            if changed:
+                stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+                self.moved_to = self.path.with_name(f"{self.path.name}.replaced-{stamp}")
+                os.replace(self.path, self.moved_to)
+            else:
+                record = old          # keep the original block size so shards line up
+        (self.path / "shards").mkdir(parents=True, exist_ok=True)
+        for stale in (self.path / "shards").glob(".*.tmp-*"):   # a write cut short by a kill: never a shard
+            stale.unlink(missing_ok=True)
+        (self.path / "errors").mkdir(exist_ok=True)
+        if not run_file.exists():
+            _atomic_write_text(run_file, json.dumps(record, indent=2, default=str))
+        self.block_size = int(record["block_size"])
+
+    @staticmethod
+    def _changes(old: dict, new: dict) -> list:
+        out = []
+        if old.get("code_version") != new["code_version"]:
+            out.append(f"code version {old.get('code_version')} → {new['code_version']}")
+        a, b = old.get("description", {}), new["description"]
+        out += [f"{k}: {a.get(k)!r} → {b.get(k)!r}" for k in sorted(set(a) | set(b), key=str) if a.get(k) != b.get(k)]
+        if not out and old.get("fingerprint") != new["fingerprint"]:
+            out.append("the DGP, generators or learner changed (their parameters differ)")
+        return out
+
+    def shard(self, cell: str, block: int) -> Path:
+        return self.path / "shards" / f"{cell}__b{block:06d}.parquet"
+
+    def has(self, cell: str, block: int) -> bool:
+        return self.shard(cell, block).exists()
+
+    def write(self, cell: str, block: int, frame: pd.DataFrame) -> None:
+        path = self.shard(cell, block)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+
+    def record_error(self, cell: str, error: BaseException) -> None:
+        _atomic_write_text(self.path / "errors" / f"{cell}.json",
+                           json.dumps(dict(cell=cell, error=f"{type(error).__name__}: {error}")))
+
+    def clear_error(self, cell: str) -> None:
+        (self.path / "errors" / f"{cell}.json").unlink(missing_ok=True)
+
+    def errors(self) -> dict:
+        return {p.stem: json.loads(p.read_text())["error"] for p in sorted((self.path / "errors").glob("*.json"))}
+
+    def status(self, cells: dict) -> pd.DataFrame:
+        """One row per cell: blocks expected, finished, and its recorded error if any.
+        ``cells`` maps cell name → number of blocks."""
+        errors = self.errors()
+        rows = [dict(cell=c, blocks=n, finished=sum(self.has(c, b) for b in range(n)), error=errors.get(c, ""))
+                for c, n in cells.items()]
+        frame = pd.DataFrame(rows)
+        frame["state"] = np.where(frame.finished == frame.blocks, "finished",
+                                  np.where(frame.error != "", "failed", "missing"))
+        return frame
+
+    def collect(self, cells: dict) -> pd.DataFrame:
+        """All finished shards of the given cells, in cell then block order."""
+        parts = [pd.read_parquet(self.shard(c, b)) for c, n in cells.items() for b in range(n) if self.has(c, b)]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

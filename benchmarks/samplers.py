@@ -83,7 +83,7 @@ def main():
     for n1 in args.n1:
         n0 = 10 * n1
         X_min, X_maj = datasets(args.reps, n0, n1)
-        loop_reps = {100: 30, 1000: 10}.get(n1, 3)
+        loop_reps = min(args.reps, {100: 30, 1000: 10}.get(n1, 3))
         for name in args.methods:
             ref = reference(name, X_min, X_maj, loop_reps)
             mine, compile_s = ours(name, X_min, X_maj, n0 - n1)

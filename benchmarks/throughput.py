@@ -18,7 +18,6 @@ import argparse
 import os
 import platform
 import resource
-import time
 
 import numpy as np
 from _timing import median_time
@@ -75,7 +74,6 @@ def synthjax_study(gammas, reps, chunk):
 
 def time_synthjax(gammas, reps, chunk, repeats):
     """Median seconds per replicate of the compiled cell (compile time reported apart)."""
-    import jax
     import jax.numpy as jnp
     from synthjax.runner import CompiledCell, cell_replicate
     study = synthjax_study(gammas, reps, chunk)

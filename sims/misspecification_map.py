@@ -13,15 +13,13 @@ puts it.
 
     synthjax run sims/misspecification_map.py [--full]
 """
-import time
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
 from synthjax import dgp, learn, plot, synth, theory
-from synthjax.runner import Study, run as run_study
+from synthjax.runner import Study
 
 MU = np.r_[1.0, 0.5, 0.0, 0.0, 0.0]
 RATIOS = (2, 5, 10, 20, 40)

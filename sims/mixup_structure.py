@@ -13,7 +13,6 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import pandas as pd
 
 from synthjax import plot, synth, theory

@@ -27,7 +27,7 @@ from .._validate import InvalidParameterError, check_int
 from ..dgp import DGP
 from ..learn import OK, Learner
 from ..synth import Synthesizer, nested_mask, synthetic_sizes
-from ._store import DesignChanged, RunStore, fingerprint
+from ._store import RunStore, fingerprint
 
 DESIGN_COLUMNS = ["cell", "generator", "n0", "n1"]
 POPULATION_METRICS = ["auroc", "auprc", "best_ba", "best_f1"]

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 
 from ..dgp import LocationScaleLaw, MixtureLaw, SampleLaw, gaussian_expectation, score_law
 from ..learn import LinearParams
+from ..learn._linear import _augment
 
 
 class ScoreMoments(NamedTuple):
@@ -40,10 +41,6 @@ def _derivatives(loss, label):
     d1 = jax.grad(lambda s: loss(s, label))
     d2 = jax.grad(d1)
     return jax.vmap(d1), jax.vmap(d2)
-
-
-def _augment(x, intercept):
-    return jnp.concatenate([x, jnp.ones(x.shape[:-1] + (1,), x.dtype)], axis=-1) if intercept else x
 
 
 def law_moments(law, loss, params: LinearParams, label, intercept: bool) -> ScoreMoments:

@@ -28,7 +28,7 @@ __all__ = ["RandomOverSampler", "Jitter", "SMOTE", "BorderlineSMOTE", "ADASYN", 
 
 
 class _JaxOverSampler(BaseOverSampler):
-    """Shared ``fit_resample`` machinery; subclasses define ``_synthesizer()``."""
+    """Shared ``fit_resample`` machinery; each subclass defines ``_synthesizer() -> synth.Synthesizer``."""
 
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
@@ -39,9 +39,6 @@ class _JaxOverSampler(BaseOverSampler):
         super().__init__(sampling_strategy=sampling_strategy)
         self.gamma = gamma
         self.random_state = random_state
-
-    def _synthesizer(self) -> synth.Synthesizer:  # pragma: no cover - abstract
-        raise NotImplementedError
 
     def _strategy(self, y):
         if self.gamma is None:

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 
 from .._validate import InvalidParameterError
 
-#: Query rows per block: the distance block is (block × n_ref); blocking starts above this many cells.
+#: Above this many distance cells (nq × n_ref) the search is blocked over query rows.
 DENSE_CELLS = 2 ** 22
 
 

@@ -32,11 +32,6 @@ class ScoreMoments(NamedTuple):
     mean_se: jax.Array
 
 
-def theta_vector(params: LinearParams, intercept: bool):
-    """θ as one vector (coef, then the intercept when the learner has one)."""
-    return jnp.concatenate([params.coef, params.intercept[None]]) if intercept else params.coef
-
-
 def _derivatives(loss, label):
     d1 = jax.grad(lambda s: loss(s, label))
     d2 = jax.grad(d1)

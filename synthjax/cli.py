@@ -1,6 +1,7 @@
 """Command line.
 
     synthjax run sims/<study>.py [--reps R] [--out DIR] [--seed S] [--dtype float32|float64] [--full]
+                                 [--shard i/N] [--force] [--max-memory 4GiB] [--executor local|ray]
     synthjax figures [sims/<study>.py ...] [--root results]
     synthjax status <run dir>      synthjax collect <run dir>
 
@@ -53,6 +54,7 @@ def _run(args) -> int:
     import pandas as pd
 
     from . import runner
+    from ._validate import InvalidParameterError
 
     module = load_study_module(args.study)
     out = Path(args.out or Path("results") / Path(args.study).stem)
@@ -64,8 +66,10 @@ def _run(args) -> int:
         print(f"synthjax: running {study.name} ({len(study.design())} shape-cells × {study.reps} replicates, "
               f"{args.dtype}) ...", file=sys.stderr)
         try:
-            results = runner.run(study, verbose=True, out=out, shard=args.shard, force=args.force)
-        except runner.DesignChanged as err:
+            executor = runner.RayExecutor(address=args.ray_address) if args.executor == "ray" else None
+            results = runner.run(study, verbose=True, out=out, shard=args.shard, force=args.force,
+                                 max_memory=args.max_memory, executor=executor)
+        except (runner.DesignChanged, InvalidParameterError) as err:
             raise SystemExit(f"synthjax: {err}")
         if args.shard is not None:
             print(f"synthjax: shard {args.shard[0]}/{args.shard[1]} done; `synthjax collect {out}` merges.",
@@ -76,7 +80,8 @@ def _run(args) -> int:
         print(results.summary[columns or list(results.summary)].to_string(index=False))
     written = draw(module, results, out)
     print(f"synthjax: wrote {out}/ (results, summary, manifest, {', '.join(Path(w).name for w in written)}) in "
-          f"{time.perf_counter() - t0:.1f} s (compile {results.manifest.get('compile_s', float('nan')):.1f} s)",
+          f"{time.perf_counter() - t0:.1f} s (compile {results.manifest.get('compile_s', float('nan')):.1f} s, peak "
+          f"memory {results.manifest.get('peak_rss', float('nan')) / 2 ** 30:.2f} GiB)",
           file=sys.stderr)
     return 0
 
@@ -127,18 +132,17 @@ def _status(args) -> int:
 
 def _collect(args) -> int:
     import json
-
-    from .runner import summarise
     store, cells = _open_run(args.run)
-    table = store.collect(cells)
-    status = store.status(cells)
     out = Path(args.run)
-    if len(table):
-        table.to_parquet(out / "results.parquet", index=False)
-        summarise(table).to_parquet(out / "summary.parquet", index=False)
+    table, summary = store.collect(cells, out / "results.parquet")
+    status = store.status(cells)
+    rows = 0
+    if len(summary):
+        summary.to_parquet(out / "summary.parquet", index=False)
+        rows = int(summary.reps.sum())
     missing = status[status.state != "finished"]
-    (out / "collect.json").write_text(json.dumps(dict(rows=len(table), missing=missing.cell.tolist()), indent=2))
-    print(f"synthjax: collected {len(table)} rows from {int((status.state == 'finished').sum())} finished cells into "
+    (out / "collect.json").write_text(json.dumps(dict(replicate_sizes=rows, missing=missing.cell.tolist()), indent=2))
+    print(f"synthjax: collected {rows} rows from {int((status.state == 'finished').sum())} finished cells into "
           f"{out}/results.parquet and summary.parquet", file=sys.stderr)
     if len(missing):
         print(f"synthjax: missing or failed cells: {', '.join(missing.cell)}", file=sys.stderr)
@@ -167,6 +171,11 @@ def main(argv=None) -> int:
     r.add_argument("--shard", type=_shard, default=None, help="i/N: run only cells with index ≡ i (mod N) "
                    "(a Slurm array task: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)")
     r.add_argument("--force", action="store_true", help="if --out holds a different design, move it aside and start over")
+    r.add_argument("--max-memory", default=None, help="memory budget (e.g. 4GiB): choose the replicate block size "
+                   "from it; the peak is reported")
+    r.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="where cells run: this process (default) or Ray tasks")
+    r.add_argument("--ray-address", default=None, help="Ray cluster to join (default: start a local one)")
     st = sub.add_parser("status", help="list finished, missing and failed cells of a run directory")
     st.add_argument("run")
     co = sub.add_parser("collect", help="merge a run directory's shards into results/summary and list missing cells")

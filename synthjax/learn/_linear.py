@@ -20,10 +20,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._status import MAX_ITER, NONFINITE, OK  # noqa: F401 - re-exported by synthjax.learn
 from .._validate import check_float, check_int, check_matrix, check_vector
 
-#: Fit status codes (FitInfo.status): 0 converged, 1 iteration limit reached, 2 non-finite step.
-OK, MAX_ITER, NONFINITE = 0, 1, 2
 
 
 class LinearParams(NamedTuple):

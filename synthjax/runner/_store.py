@@ -16,6 +16,8 @@ from pathlib import Path
 import jax
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 
 class DesignChanged(RuntimeError):
@@ -148,7 +150,28 @@ class RunStore:
                                   np.where(frame.error != "", "failed", "missing"))
         return frame
 
-    def collect(self, cells: dict) -> pd.DataFrame:
-        """All finished shards of the given cells, in cell then block order."""
-        parts = [pd.read_parquet(self.shard(c, b)) for c, n in cells.items() for b in range(n) if self.has(c, b)]
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    def collect(self, cells: dict, path) -> tuple:
+        """Stream the finished shards of the given cells (cell then block order) into one Parquet file at
+        ``path`` (written atomically) while accumulating the summary; memory holds one shard at a time.
+        Returns (path, summary); with no finished shard, (an empty frame, an empty frame)."""
+        from ._study import summary_accumulator
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        writer = summary = None
+        for c, n in cells.items():
+            for b in range(n):
+                if not self.has(c, b):
+                    continue
+                frame = pd.read_parquet(self.shard(c, b))
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                    summary = summary_accumulator(frame.columns)
+                writer.write_table(table.cast(writer.schema))
+                summary.add(frame)
+        if writer is None:
+            path.unlink(missing_ok=True)
+            return pd.DataFrame(), pd.DataFrame()
+        writer.close()
+        os.replace(tmp, path)
+        return path, summary.result()

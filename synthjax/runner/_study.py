@@ -9,6 +9,7 @@ import dataclasses
 import itertools
 import json
 import platform
+import shutil
 import sys
 import time
 import zlib
@@ -27,7 +28,10 @@ from .._validate import InvalidParameterError, check_int
 from ..dgp import DGP
 from ..learn import OK, Learner
 from ..synth import Synthesizer, nested_mask, synthetic_sizes
+from ._executors import CellJob, LocalExecutor
+from ._memory import ROW_BYTES, memory_block_size, parse_bytes, peak_rss
 from ._store import RunStore, fingerprint
+from ._summary import SIZE_KEYS, Summary
 
 DESIGN_COLUMNS = ["cell", "generator", "n0", "n1"]
 POPULATION_METRICS = ["auroc", "auprc", "best_ba", "best_f1"]
@@ -257,19 +261,29 @@ def replicate_batch(n_sizes: int, n_rows: int) -> int:
     return int(min(64, 2 ** int(np.log2(fits))))
 
 
-@dataclasses.dataclass
 class Results:
     """What ``run`` returns: the long table (one row per cell × replicate × size), the summary
-    (mean and MCSE per cell × size), and the manifest (design, seed, versions, flags, timings)."""
-    table: pd.DataFrame
-    summary: pd.DataFrame
-    manifest: dict
+    (mean and MCSE per cell × size), and the manifest (design, seed, versions, flags, timings).
+    ``table`` may be given as the path of a Parquet file, read when first used (large runs)."""
+
+    def __init__(self, table, summary: pd.DataFrame, manifest: dict):
+        self._table, self.summary, self.manifest = table, summary, manifest
+
+    @property
+    def table(self) -> pd.DataFrame:
+        if isinstance(self._table, Path):
+            self._table = pd.read_parquet(self._table) if self._table.exists() else pd.DataFrame()
+        return self._table
 
     def save(self, out_dir) -> Path:
         """Write results.parquet, summary.parquet and manifest.json under ``out_dir``."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        self.table.to_parquet(out / "results.parquet", index=False)
+        target = out / "results.parquet"
+        if not isinstance(self._table, Path):
+            self._table.to_parquet(target, index=False)
+        elif self._table.resolve() != target.resolve():
+            shutil.copyfile(self._table, target)
         self.summary.to_parquet(out / "summary.parquet", index=False)
         (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2, default=str))
         return out
@@ -281,7 +295,7 @@ class Results:
         missing = [f for f in ("results.parquet", "summary.parquet", "manifest.json") if not (out / f).exists()]
         if missing:
             raise FileNotFoundError(f"{out} has no saved results ({', '.join(missing)} missing); run the study first.")
-        return cls(pd.read_parquet(out / "results.parquet"), pd.read_parquet(out / "summary.parquet"),
+        return cls(out / "results.parquet", pd.read_parquet(out / "summary.parquet"),
                    json.loads((out / "manifest.json").read_text()))
 
 
@@ -299,81 +313,110 @@ def cell_name(row) -> str:
     return f"c{int(row.cell):03d}-g{stream_tag(row.generator):08x}"
 
 
-def run(study: Study, verbose: bool = False, out=None, shard: tuple | None = None, force: bool = False) -> Results:
+def compute_cell(study: Study, size: int, risk_star, bayes: dict, job, emit) -> dict:
+    """Compile the job's shape-cell and hand each missing block's long-table rows to ``emit(block, frame)``;
+    return the cell's timings."""
+    t0, row = time.perf_counter(), job.row
+    replicate, sizes, batch = cell_replicate(study, row.generator, row.n0, row.n1)
+    dyn = (jnp.asarray(sizes, jnp.int32), risk_star, study.synthesizers[row.generator].hyper, study.learner.hyper)
+    compiled = CompiledCell(replicate, study.seed, row.cell, size, batch, dyn)
+    for b in job.blocks:
+        emit(b, _block_frame(row, compiled.block(b, study.reps), sizes, study.gammas(row.n0, row.n1), b * size, bayes))
+    return dict(cell=int(row.cell), generator=row.generator, compile_s=compiled.compile_s,
+                total_s=time.perf_counter() - t0)
+
+
+def run(study: Study, verbose: bool = False, out=None, shard: tuple | None = None, force: bool = False,
+        max_memory=None, executor=None) -> Results:
     """Run every shape-cell of the study; return the long table, the summary and the manifest.
 
     With ``out``, each finished block of replicates (``chunk_size`` rounded up to 64) is written
     atomically as a Parquet shard under ``out/shards``; re-running the same call computes only the
     missing shards (identical numbers), and a changed design or code version is refused
-    (``DesignChanged``) unless ``force``, which moves the old run aside. ``shard=(i, N)`` runs only the
-    cells whose index is i mod N (a Slurm array task); ``collect`` merges. A cell that raises is
-    recorded with its error and the grid goes on; failed replicates (status ≠ 0) stay in the table.
+    (``DesignChanged``) unless ``force``, which moves the old run aside. The long table is then streamed
+    to ``out/results.parquet`` and the summary accumulated block by block, so memory does not grow with
+    the number of replicates (``Results.table`` is read from disk when first used). ``shard=(i, N)``
+    runs only the cells whose index is i mod N (a Slurm array task); ``collect`` merges. ``max_memory``
+    (bytes or '4GiB') chooses the block size from a memory budget instead of ``chunk_size``; the peak
+    resident memory is recorded in the manifest. ``executor``: ``LocalExecutor()`` (default) or
+    ``RayExecutor(...)``. A cell that raises is recorded with its error and the grid goes on; failed
+    replicates (status ≠ 0) stay in the table.
     """
     t_start = time.perf_counter()
+    executor = executor or LocalExecutor()
     dtype = jnp.zeros(()).dtype
     theta_star = study.dgp.theta_star(study.learner)
     risk_star = study.dgp.population_risk(study.learner.loss, theta_star)
     bayes = {k: float(v) for k, v in study.dgp.bayes_metrics().items()} if study.metrics else {}
     design = study.design()
+    n_sizes = len(study.gammas(*study.sizes[0]))
     size = block_size(study.chunk_size)
+    if max_memory is not None:
+        max_memory = parse_bytes(max_memory)
+        size = memory_block_size(max_memory, n_sizes, study.reps)
+        table_bytes = len(design) * study.reps * n_sizes * ROW_BYTES // 4
+        if out is None and table_bytes > max_memory // 4:
+            raise InvalidParameterError(
+                f"The 'max_memory' parameter of run ({max_memory / 2 ** 30:.2f} GiB) cannot hold this study's long "
+                f"table in memory (about {table_bytes / 2 ** 30:.2f} GiB): pass out=<folder> to stream it to disk.")
     cells = {cell_name(row): -(-study.reps // size) for row in design.itertuples(index=False)}
     store = None
     if out is not None:
         description = dict(study.describe(), cells=cells, chunk_size=None)
         store = RunStore(out, description, study.fingerprint(), size, force)
         size = store.block_size
-    frames, timings, failures = [], [], {}
+        cells = {name: -(-study.reps // size) for name in cells}
     mine = [row for i, row in enumerate(design.itertuples(index=False)) if shard is None or i % shard[1] == shard[0]]
-    progress = Progress(sum(cells[cell_name(r)] for r in mine) * size, verbose)
-    for row in mine:
-        name, blocks = cell_name(row), cells[cell_name(row)]
-        todo = [b for b in range(blocks) if store is None or not store.has(name, b)]
-        progress.skip((blocks - len(todo)) * size)
-        if not todo:
-            continue
-        t0 = time.perf_counter()
-        try:
-            replicate, sizes, batch = cell_replicate(study, row.generator, row.n0, row.n1)
-            dyn = (jnp.asarray(sizes, jnp.int32), risk_star, study.synthesizers[row.generator].hyper,
-                   study.learner.hyper)
-            compiled = CompiledCell(replicate, study.seed, row.cell, size, batch, dyn)
-            for b in todo:
-                frame = _block_frame(row, compiled.block(b, study.reps), sizes, study.gammas(row.n0, row.n1),
-                                     b * size, bayes)
-                if store is not None:
-                    store.write(name, b, frame)
-                else:
-                    frames.append(frame)
-                progress.advance(size, f"{row.generator} n0={row.n0} n1={row.n1}")
+    jobs = [CellJob(row, cell_name(row), tuple(b for b in range(cells[cell_name(row)])
+                                               if store is None or not store.has(cell_name(row), b))) for row in mine]
+    progress = Progress(sum(cells[j.name] for j in jobs) * size, verbose)
+    progress.skip(sum(cells[j.name] - len(j.blocks) for j in jobs) * size)
+    frames, timings, failures = [], [], {}
+
+    def write(job, b, frame):
+        if store is not None:
+            store.write(job.name, b, frame)
+        else:
+            frames.append(frame)
+        progress.advance(size, f"{job.row.generator} n0={job.row.n0} n1={job.row.n1}")
+
+    compute = partial(compute_cell, study, size, risk_star, bayes)
+    for job, outcome in executor.run_cells(compute, [j for j in jobs if j.blocks], write):
+        if isinstance(outcome, BaseException):
+            failures[job.name] = f"{type(outcome).__name__}: {outcome}"
             if store is not None:
-                store.clear_error(name)
-        except Exception as err:  # noqa: BLE001 - a failing cell is recorded, the grid goes on
-            failures[name] = f"{type(err).__name__}: {err}"
-            if store is not None:
-                store.record_error(name, err)
-            print(f"synthjax: cell {name} ({row.generator}, n0={row.n0}, n1={row.n1}) failed: {err}", file=sys.stderr)
+                store.record_error(job.name, outcome)
+            print(f"\nsynthjax: cell {job.name} ({job.row.generator}, n0={job.row.n0}, n1={job.row.n1}) failed: "
+                  f"{outcome}", file=sys.stderr)
             continue
-        timings.append(dict(cell=int(row.cell), generator=row.generator, compile_s=compiled.compile_s,
-                            total_s=time.perf_counter() - t0))
+        timings.append(outcome)
+        if store is not None:
+            store.clear_error(job.name)
     progress.close()
     if store is not None:
-        table = store.collect(cells)
+        table, summary = store.collect(cells, Path(out) / "results.parquet")
         failures.update(store.errors())
         missing = store.status(cells).query("state != 'finished'").cell.tolist()
     else:
         table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        summary = summarise(table) if len(table) else pd.DataFrame()
         missing = sorted(failures)
+    peak = peak_rss()
     manifest = dict(study=study.describe(), dtype=str(dtype), jax_flags=jax_flags(),
                     versions=versions(), theta_star=dict(coef=np.asarray(theta_star.coef).tolist(),
                                                          intercept=float(theta_star.intercept)),
                     risk_star=float(risk_star), bayes_metrics=bayes, timings=timings,
                     compile_s=sum(t["compile_s"] for t in timings), wall_s=time.perf_counter() - t_start,
                     failed_cells=failures, missing_cells=missing, shard=list(shard) if shard else None,
+                    block_size=size, max_memory=max_memory, peak_rss=peak, executor=type(executor).__name__,
                     machine=dict(platform=platform.platform(), processor=platform.processor(),
                                  devices=[str(d) for d in jax.devices()]))
+    if max_memory is not None and peak > max_memory:
+        print(f"synthjax: peak memory {peak / 2 ** 30:.2f} GiB exceeded max_memory {max_memory / 2 ** 30:.2f} GiB "
+              f"(the compiler's share is estimated, not known in advance).", file=sys.stderr)
     if missing:
         print(f"synthjax: {len(missing)} cell(s) not finished: {', '.join(missing)}", file=sys.stderr)
-    return Results(table, summarise(table) if len(table) else pd.DataFrame(), manifest)
+    return Results(table, summary, manifest)
 
 
 def _block_frame(row, cols, sizes, gammas, rep_offset: int, bayes: dict) -> pd.DataFrame:
@@ -417,17 +460,13 @@ class Progress:
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
     """Mean and Monte-Carlo SE (SD/√R over finite values) of each metric per cell × size, with the
-    number of replicates and of failed fits (status ≠ OK)."""
-    keys = DESIGN_COLUMNS + ["size_index", "gamma", "n_syn"]
-    metrics = [c for c in METRICS + TEST_METRICS if c in table]
-    grouped = table.groupby(keys, sort=False)
-    out = grouped[metrics].mean()
-    for c in metrics:
-        out[c + "_mcse"] = grouped[c].agg(lambda v: float(M.mcse(v.to_numpy())))
-    out["iterations"] = grouped["iterations"].mean()
-    out["reps"] = grouped.size()
-    out["n_failed"] = grouped["status"].agg(lambda s: int((s != OK).sum()))
-    return out.reset_index()
+    number of replicates and of failed fits (status ≠ OK); see ``Summary``."""
+    return summary_accumulator(table.columns).add(table).result()
+
+
+def summary_accumulator(columns) -> Summary:
+    """The streaming summary of a long table with these columns (one cell × size per group)."""
+    return Summary(DESIGN_COLUMNS + SIZE_KEYS, [c for c in METRICS + TEST_METRICS if c in columns])
 
 
 def jax_flags() -> dict:

@@ -11,6 +11,8 @@ from ._interpolation import adasyn, adasyn_weights, borderline_smote, danger_set
 from ._mixup import mamix, mixup, preserving_epsilon, preserving_mixup, variance_factor
 from ._neighbours import knn, minority_neighbours
 from ._smote import smote
+from . import diffusion
+from .diffusion import DiffusionConfig, conditional_diffusion
 
 #: name -> (factory, needs_dgp)
 REGISTRY = {
@@ -28,6 +30,7 @@ REGISTRY = {
     "oracle": (oracle, True),
     "semi_oracle": (semi_oracle, True),
     "biased_gaussian": (biased_gaussian, True),
+    "conditional_diffusion": (conditional_diffusion, False),
 }
 
 
@@ -43,4 +46,5 @@ __all__ = ["Synthesizer", "SynthSample", "Provenance", "nested_mask", "synthetic
            "random_oversampling", "jitter", "smote", "borderline_smote", "adasyn", "soft_smote", "mixup",
            "preserving_mixup", "mamix", "gaussian_fit", "bayesian_gaussian", "oracle", "semi_oracle",
            "biased_gaussian", "knn", "minority_neighbours", "danger_set", "adasyn_weights",
-           "preserving_epsilon", "variance_factor", "niw_posterior", "predictive_moments"]
+           "preserving_epsilon", "variance_factor", "niw_posterior", "predictive_moments", "diffusion",
+           "DiffusionConfig", "conditional_diffusion"]

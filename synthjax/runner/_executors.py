@@ -1,0 +1,80 @@
+"""Where cells run: in this process (default) or as Ray tasks on a cluster.
+
+An executor takes the cell jobs of a run and yields ``(job, outcome)`` as cells finish, where the
+outcome is the cell's timings or the exception it raised; it hands every finished block to
+``write(job, block, frame)`` on the driver, which alone writes shards. A cell's numbers do not
+depend on where it ran: every worker runs the same compiled replicate program.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Iterable, Iterator
+
+
+@dataclasses.dataclass(frozen=True)
+class CellJob:
+    """One shape-cell to compute: its design row, shard name and the blocks still missing."""
+    row: tuple
+    name: str
+    blocks: tuple
+
+
+class LocalExecutor:
+    """Run cells one after another in this process, writing each block as soon as it is done."""
+
+    def run_cells(self, compute: Callable, jobs: Iterable[CellJob], write: Callable) -> Iterator:
+        for job in jobs:
+            try:
+                yield job, compute(job, lambda b, frame, job=job: write(job, b, frame))
+            except Exception as err:  # noqa: BLE001 - a failing cell is recorded, the grid goes on
+                yield job, err
+
+
+def _ray_cell(compute, job, flags):
+    """A Ray task: apply the driver's JAX flags, compute one cell, return its timings and blocks."""
+    import jax
+    for name, value in flags.items():
+        jax.config.update(name, value)
+    blocks = []
+    timings = compute(job, lambda b, frame: blocks.append((b, frame)))
+    return timings, blocks
+
+
+@dataclasses.dataclass(frozen=True)
+class RayExecutor:
+    """Run each cell as a Ray task (``max_retries`` retries a task whose worker died; a cell that raises
+    is recorded, not retried). One GPU per task when the cluster has GPUs. Results come back to the
+    driver, which writes the shards, so a cell is either fully written or not at all.
+
+    Attributes:
+      address: the cluster to join (``"127.0.0.1:6379"``, ``"auto"``); None starts a local Ray instance.
+      max_retries: retries of a cell whose worker process died (killed, out of memory, node lost).
+      num_gpus: GPUs per task; None → 1 if the cluster has GPUs, else 0.
+    """
+    address: str | None = None
+    max_retries: int = 3
+    num_gpus: float | None = None
+
+    def run_cells(self, compute: Callable, jobs: Iterable[CellJob], write: Callable) -> Iterator:
+        try:
+            import ray
+        except ImportError as err:
+            raise ImportError("RayExecutor needs Ray: pip install 'synthjax[ray]'.") from err
+        from ._study import jax_flags
+        if not ray.is_initialized():
+            ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
+        gpus = self.num_gpus if self.num_gpus is not None else float(ray.cluster_resources().get("GPU", 0) > 0)
+        task = ray.remote(_ray_cell).options(max_retries=self.max_retries, num_gpus=gpus)
+        compute_ref, flags = ray.put(compute), jax_flags()
+        pending = {task.remote(compute_ref, job, flags): job for job in jobs}
+        while pending:
+            (ready,), _ = ray.wait(list(pending), num_returns=1)
+            job = pending.pop(ready)
+            try:
+                timings, blocks = ray.get(ready)
+            except Exception as err:  # noqa: BLE001 - the task's error (or the worker's death after retries)
+                yield job, err
+                continue
+            for b, frame in blocks:
+                write(job, b, frame)
+            yield job, timings

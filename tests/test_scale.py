@@ -1,0 +1,111 @@
+"""Grids that outgrow one process: memory budget, streamed results, Ray executor with a killed worker."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthjax import InvalidParameterError, synth
+from synthjax.runner import RayExecutor, parse_bytes, run
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_runner import small_study  # noqa: E402
+
+MINI = ("from synthjax import dgp, learn, synth\n"
+        "from synthjax.runner import Study\n"
+        "def study(reps=None, seed=0, full=False):\n"
+        "    t = dgp.mean_shift(2)\n"
+        "    return Study('mini', t, {'ros': synth.random_oversampling()}, learn.logistic(1e-3), (0.0, 1.0),\n"
+        "                 ((40, 8),), reps=reps or 4, seed=seed, metrics=False)\n")
+
+
+def test_parse_bytes_and_bad_budgets():
+    assert parse_bytes("2GiB") == 2 * 2 ** 30 and parse_bytes("1.5G") == 1_500_000_000
+    assert parse_bytes("500MB") == 500_000_000 and parse_bytes(1e9) == 10 ** 9
+    for bad in ("lots", "-1G", "3 parsecs", 0):
+        with pytest.raises(InvalidParameterError, match="'max_memory'"):
+            parse_bytes(bad)
+    with pytest.raises(InvalidParameterError, match="'max_memory' parameter must be at least"):
+        run(small_study(reps=64), max_memory="100MB")
+    with pytest.raises(InvalidParameterError, match="pass out="):
+        run(small_study(reps=10 ** 7), max_memory="4GiB")      # the in-memory table would not fit
+
+
+def test_hundred_thousand_replicates_within_a_memory_budget(tmp_path):
+    """R = 100,000 through the CLI with --max-memory 1.5GiB: the child's peak RSS (wait4) stays under
+    the budget, the table is streamed to disk and the summary counts every replicate."""
+    study_file = tmp_path / "mini.py"
+    study_file.write_text(MINI)
+    out = tmp_path / "big"
+    proc = subprocess.Popen([sys.executable, "-m", "synthjax.cli", "run", str(study_file), "--reps", "100000",
+                             "--out", str(out), "--max-memory", "1.5GiB"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, proc.stderr.read().decode()
+    peak = usage.ru_maxrss * 1024
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert peak <= 1.5 * 2 ** 30 and manifest["peak_rss"] <= 1.5 * 2 ** 30
+    assert manifest["block_size"] % 64 == 0 and manifest["block_size"] >= 4096
+    summary = pd.read_parquet(out / "summary.parquet")
+    assert summary.reps.tolist() == [100_000, 100_000] and summary.n_failed.sum() == 0
+    assert len(pd.read_parquet(out / "results.parquet", columns=["rep"])) == 200_000
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def ray_cluster():
+    """A real Ray head node on 127.0.0.1 (2 CPUs), stopped after the test."""
+    ray = pytest.importorskip("ray")
+    ray_cli = str(Path(sys.executable).with_name("ray"))
+    port = _free_port()
+    subprocess.run([ray_cli, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
+                    "--include-dashboard=false", "--disable-usage-stats"], check=True, capture_output=True)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        ray.shutdown()
+        subprocess.run([ray_cli, "stop", "--force"], capture_output=True)
+
+
+def dies_once(base, marker: str):
+    """``base`` whose first fit, in whatever process traces it, kills that process (SIGKILL)."""
+    def fit(key, X1, X0=None, hyper=None):
+        if not os.path.exists(marker):
+            Path(marker).touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return base.fit(key, X1, X0, hyper)
+    return base._replace(fit=fit)
+
+
+def test_ray_cells_retry_a_killed_worker_and_match_a_local_run(ray_cluster, tmp_path):
+    marker = str(tmp_path / "killed-once")
+    study = small_study(("ros", "smote"), reps=130, synthesizers={
+        "ros": synth.random_oversampling(), "smote": dies_once(synth.smote(3), marker)})
+    out = tmp_path / "run"
+    res = run(study, out=out, executor=RayExecutor(address=ray_cluster, max_retries=2))
+    assert Path(marker).exists()                              # a worker was killed mid-cell …
+    assert not res.manifest["failed_cells"] and not res.manifest["missing_cells"]   # … and its cell retried
+    assert res.manifest["executor"] == "RayExecutor"
+    local = run(study)                                        # the marker exists: nobody dies
+    pd.testing.assert_frame_equal(res.table, local.table, check_exact=True)
+    pd.testing.assert_frame_equal(res.summary, local.summary, check_exact=True)
+    assert len(list((out / "shards").glob("*.parquet"))) == 2 * 3
+
+
+def test_ray_records_a_failing_cell_and_goes_on(ray_cluster, tmp_path):
+    study = small_study(("ros", "smote"), reps=16, synthesizers={
+        "ros": synth.random_oversampling(), "smote": synth.smote(50)})        # k > n1 − 1: raises
+    res = run(study, out=tmp_path / "run", executor=RayExecutor(address=ray_cluster, max_retries=0))
+    assert len(res.manifest["failed_cells"]) == 1 and "k" in next(iter(res.manifest["failed_cells"].values()))
+    assert set(res.table.generator) == {"ros"} and np.isfinite(res.table.excess_risk).all()

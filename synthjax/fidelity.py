@@ -33,8 +33,8 @@ def wasserstein_1d(a, b):
     """Exact W₁ between the empirical laws of a (n,) and b (m,): ∫ |F_a(t) − F_b(t)| dt."""
     a, b = jnp.sort(a), jnp.sort(b)
     grid = jnp.sort(jnp.concatenate([a, b]))
-    Fa = jnp.searchsorted(a, grid[:-1], side="right") / a.shape[0]
-    Fb = jnp.searchsorted(b, grid[:-1], side="right") / b.shape[0]
+    Fa = jnp.searchsorted(a, grid[:-1], side="right").astype(grid.dtype) / a.shape[0]
+    Fb = jnp.searchsorted(b, grid[:-1], side="right").astype(grid.dtype) / b.shape[0]
     return jnp.sum(jnp.abs(Fa - Fb) * jnp.diff(grid))
 
 

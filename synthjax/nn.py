@@ -38,6 +38,13 @@ def sinusoidal_embedding(t, dim: int, dtype):
     return jnp.concatenate([jnp.sin(angles), jnp.cos(angles)], axis=-1)
 
 
+def weighted_rows(key, cum_weights, size: int):
+    """``size`` row indices drawn with replacement with probability ∝ weight, by inverse CDF on the
+    cumulative weights (O(size · log n), unlike a Gumbel-max categorical's O(size · n) random draws)."""
+    u = jax.random.uniform(key, (size,), cum_weights.dtype) * cum_weights[-1]
+    return jnp.minimum(jnp.searchsorted(cum_weights, u, side="right"), cum_weights.shape[0] - 1)
+
+
 class TrainInfo(NamedTuple):
     """What a training run reports: status (OK, or NONFINITE when a loss or update stopped being finite —
     training then stops and keeps the last finite parameters), the number of updates applied, the

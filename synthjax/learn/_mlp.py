@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from .._validate import check_choice, check_float, check_int
-from ..nn import MLP, adam_train
+from ..nn import MLP, adam_train, weighted_rows
 
 
 class MLPParams(NamedTuple):
@@ -81,7 +81,7 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
         X, y = jnp.asarray(X), jnp.asarray(y, X.dtype)
         w = jnp.ones(X.shape[0], X.dtype) if w is None else jnp.asarray(w, X.dtype)
         k_init, k_train = jax.random.split(key)
-        p = w / w.sum()
+        p, cum_w = w / w.sum(), jnp.cumsum(w)
         center = p @ X
         scale = jnp.sqrt(p @ (X - center[None, :]) ** 2)
         params = MLPParams(network(X.dtype).init(k_init, X[:1]), center, jnp.where(scale > 0, scale, 1.0))
@@ -90,7 +90,7 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
             if batch_size is None:
                 data = weighted(prm, X, y, w)
             else:
-                rows = jax.random.categorical(k, jnp.log(w), shape=(batch_size,))
+                rows = weighted_rows(k, cum_w, batch_size)
                 data = jnp.mean(loss(score(prm, X[rows]), y[rows]))
             kernels = [v for path, v in jax.tree_util.tree_leaves_with_path(prm.net) if "kernel" in str(path[-1])]
             return data + 0.5 * hyper.weight_decay * sum(jnp.sum(k * k) for k in kernels)

@@ -27,7 +27,7 @@ import numpy as np
 
 from .._validate import InvalidParameterError, check_choice, check_float, check_int, check_matrix
 from ..learn import OK
-from ..nn import MLP, TrainInfo, adam_train, sinusoidal_embedding
+from ..nn import MLP, TrainInfo, adam_train, sinusoidal_embedding, weighted_rows
 from ._core import Provenance, Synthesizer, SynthSample, check_fit_inputs, check_size
 
 
@@ -115,11 +115,12 @@ def train_denoiser(key, Z, cond, n_conditions: int, config: DiffusionConfig, lea
     dtype = Z.dtype
     params = init_denoiser(k_init, config, Z.shape[1], n_conditions, dtype) if init is None else init
     _, alpha_bar = schedule(config, dtype)
-    log_w = jnp.zeros(Z.shape[0], dtype) if weights is None else jnp.log(jnp.asarray(weights, dtype))
+    cum_w = None if weights is None else jnp.cumsum(jnp.asarray(weights, dtype))
 
     def loss(p, k):
         k_rows, k_t, k_eps = jax.random.split(k, 3)
-        rows = jax.random.categorical(k_rows, log_w, shape=(config.batch_size,))
+        rows = (jax.random.randint(k_rows, (config.batch_size,), 0, Z.shape[0]) if cum_w is None
+                else weighted_rows(k_rows, cum_w, config.batch_size))
         t = jax.random.randint(k_t, (config.batch_size,), 0, config.timesteps)
         eps = jax.random.normal(k_eps, (config.batch_size, Z.shape[1]), dtype)
         a = alpha_bar[t][:, None]

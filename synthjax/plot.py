@@ -150,3 +150,20 @@ def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, overlay: pd.DataFra
     ax.set_ylabel(ylabel or LABELS.get(y, y))
     ax.set_title(title, fontsize=10)
     return _finish(fig, [], caption_text, path)   # no grid or extra legend on a heat map
+
+
+def bars(frame: pd.DataFrame, group: str, columns: list, errors: list | None = None, ylabel: str = "",
+         title: str = "", caption_text: str | None = None, path: str | Path | None = None):
+    """Grouped bars: one group per row of ``frame`` (labelled by ``group``), one bar per column, with
+    ± ``errors`` columns as error bars (e.g. the SD over replicates)."""
+    fig, ax = plt.subplots(figsize=(7.0, 4.0))
+    x = np.arange(len(frame))
+    width = 0.8 / len(columns)
+    for i, (colour, col) in enumerate(zip(PALETTE, columns)):
+        err = frame[errors[i]].to_numpy(float) if errors else None
+        ax.bar(x + (i - (len(columns) - 1) / 2) * width, frame[col].to_numpy(float), width, yerr=err, capsize=3,
+               color=colour, label=col)
+    ax.set_xticks(x, frame[group].tolist(), fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    return _finish(fig, [ax], caption_text, path)

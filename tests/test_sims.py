@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from synthjax import cli, plot
+from synthjax.synth import diffusion as DF
 from synthjax.runner import Results, run
 
 
@@ -25,6 +26,10 @@ def test_quickstart_and_aligned_biased(tmp_path):
     assert (tmp_path / "rates.txt").read_text().count("|") >= 6
 
 
+CODSA_TINY = dict(SIZES=dict(train=(60, 20), val=(20, 20), test=(20, 20)), SOURCE_ROWS=120,
+                  QUICK=dict(reps=2, r=(0.5, 1.0), m=(0.0, 0.5), alpha=(0.5, 0.9), steps=20,
+                             config=DF.DiffusionConfig(timesteps=20, hidden=(16,), time_dim=8, train_steps=20,
+                                                       batch_size=16, sampler="ddim", ddim_steps=5)))
 TINY = {   # module constants shrunk so that every study runs in seconds
     "symmetry_calibration": dict(QUICK_GRID=((2, 50, 5),), H=(0.0, 2.0)),
     "aligned_realistic": dict(N1_QUICK=(10, 100)),
@@ -33,6 +38,8 @@ TINY = {   # module constants shrunk so that every study runs in seconds
     "score_regimes": dict(GAMMA=(0.0, 1.0, 2.0)),
     "end_to_end": dict(GAMMA=(0.0, 1.0), N0=400, N1=40),
     "misspecification_map": dict(RATIOS=(2, 5), GAMMA=(0.0, 1.0)),
+    "codsa_classification": CODSA_TINY,
+    "codsa_regression": CODSA_TINY,      # set on the classification module it delegates to
 }
 
 
@@ -40,7 +47,7 @@ TINY = {   # module constants shrunk so that every study runs in seconds
 def test_every_study_runs_tiny_and_redraws_from_saved_results(tmp_path, name, monkeypatch):
     module = _module(name)
     for attr, value in TINY[name].items():
-        monkeypatch.setattr(module, attr, value)
+        monkeypatch.setattr(getattr(module, "_classification", module), attr, value)
     results = module.run(reps=3, seed=1) if hasattr(module, "run") else run(module.study(reps=3, seed=1))
     assert len(results.summary) > 0
     results.save(tmp_path)

@@ -1,4 +1,6 @@
 """Data-generating processes with their oracles (Bayes score, θ*, population risk)."""
+from ._codsa import (PAPER_SIZES, CoDSAData, codsa_classification, codsa_classification_pool, codsa_regression,
+                     codsa_regression_region)
 from ._core import DGP
 from ._gaussian import GaussianParams, gaussian, mean_shift, minimise_population_risk
 from ._laws import GaussianLaw, LocationScaleLaw, MixtureLaw, SampleLaw, gaussian_expectation, law_risk, score_law
@@ -6,7 +8,8 @@ from ._metrics import METRIC_NAMES, gaussian_score_metrics, sample_metrics
 from ._mixture import MixtureParams, gaussian_mixture
 from ._location_scale import NOISES, LocationScaleParams, location_scale, standard_noise
 
-__all__ = ["DGP", "GaussianParams", "GaussianLaw", "SampleLaw", "MixtureLaw", "MixtureParams", "gaussian_mixture", "LocationScaleLaw", "LocationScaleParams",
+__all__ = ["PAPER_SIZES", "CoDSAData", "codsa_classification", "codsa_classification_pool", "codsa_regression",
+           "codsa_regression_region", "DGP", "GaussianParams", "GaussianLaw", "SampleLaw", "MixtureLaw", "MixtureParams", "gaussian_mixture", "LocationScaleLaw", "LocationScaleParams",
            "gaussian", "mean_shift", "location_scale", "standard_noise", "NOISES", "gaussian_expectation",
            "law_risk", "score_law", "minimise_population_risk", "METRIC_NAMES", "gaussian_score_metrics",
            "sample_metrics"]

@@ -303,7 +303,7 @@ def custom_results(name: str, table: pd.DataFrame, summary: pd.DataFrame, design
                    wall_s: float, compile_s: float) -> Results:
     """Results of a study with its own replicate (tuners, tests), with the same manifest fields."""
     manifest = dict(study=dict(name=name, seed=seed, reps=reps, **design), dtype=str(jnp.zeros(()).dtype),
-                    jax_flags=jax_flags(), versions=versions(), wall_s=wall_s, compile_s=compile_s,
+                    jax_flags=jax_flags(), versions=versions(), wall_s=wall_s, compile_s=compile_s, peak_rss=peak_rss(),
                     machine=dict(platform=platform.platform(), devices=[str(d) for d in jax.devices()]))
     return Results(table, summary, manifest)
 

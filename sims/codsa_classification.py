@@ -21,7 +21,7 @@ import jax
 
 from synthjax import codsa, dgp
 from synthjax.learn import mlp
-from synthjax.runner import custom_results
+from synthjax.runner import RunStore, custom_results, fingerprint
 from synthjax.synth import diffusion as DF
 
 PRINT_COLUMNS = ["method", "majority mean (SD)", "majority (paper)", "minority mean (SD)", "minority (paper)",
@@ -46,8 +46,9 @@ def source(key, rows: int):
     return dgp.codsa_classification_pool(key, rows - n_min, n_min)
 
 
-def run(reps=None, seed=0, full=False, draw=dgp.codsa_classification, source=source, task=TASK, name=None,
-        paper=PAPER):
+def run(reps=None, seed=0, full=False, out=None, draw=dgp.codsa_classification, source=source, task=TASK,
+        name=None, paper=PAPER):
+    """The table; with ``out``, each finished replicate is kept as a shard and a rerun resumes."""
     t0 = time.perf_counter()
     s = FULL if full else QUICK
     r_grid, m_grid, alpha_grid, config, sizes = s["r"], s["m"], s["alpha"], s["config"], SIZES
@@ -57,12 +58,14 @@ def run(reps=None, seed=0, full=False, draw=dgp.codsa_classification, source=sou
     transfer = codsa.pretrain_transfer(jax.random.fold_in(jax.random.key(seed), 10 ** 6),
                                        source(jax.random.fold_in(jax.random.key(seed), 10 ** 6 + 1), SOURCE_ROWS), config)
     tuners = codsa.methods(codsa.Task(task, learner), n_train, config, r_grid, m_grid, alpha_grid, transfer)
-    per_rep = codsa.run_replicates(tuners, lambda k: draw(k, sizes), reps, seed)
-    summary = codsa.paper_table(per_rep, paper)
     design = dict(design="CoDSA " + ("Table 1" if task == "classification" else "Table 2"), sizes=sizes,
-                  learner=learner.name, r_grid=list(r_grid), m_grid=list(m_grid), alpha_grid=list(alpha_grid),
-                  diffusion=f"{config.hidden}, T={config.timesteps}, {config.train_steps} steps, {config.sampler}",
+                  learner=learner.name, learner_steps=s["steps"], r_grid=list(r_grid), m_grid=list(m_grid),
+                  alpha_grid=list(alpha_grid), diffusion=f"{config.hidden}, T={config.timesteps}, {config.train_steps} "
+                  f"steps, {config.sampler}", config=config._asdict(),
                   transfer=f"autoencoder latent 3 + denoiser pre-trained on {SOURCE_ROWS} source points")
+    store = None if out is None else RunStore(out, dict(design, reps=reps, seed=seed), fingerprint(design), 1)
+    per_rep = codsa.run_replicates(tuners, lambda k: draw(k, sizes), reps, seed, store=store)
+    summary = codsa.paper_table(per_rep, paper)
     return custom_results(name or f"codsa_{task}", per_rep, summary, design, seed, reps,
                           time.perf_counter() - t0, 0.0)
 

@@ -34,8 +34,8 @@ def source(key, rows: int):
     return dgp.codsa_regression_region(k0, rows - rows // 5, False), dgp.codsa_regression_region(k1, rows // 5, True)
 
 
-def run(reps=None, seed=0, full=False):
-    return _classification.run(reps, seed, full, draw=dgp.codsa_regression, source=source, task="regression",
+def run(reps=None, seed=0, full=False, out=None):
+    return _classification.run(reps, seed, full, out, draw=dgp.codsa_regression, source=source, task="regression",
                                paper=PAPER)
 
 

@@ -6,8 +6,9 @@
     synthjax status <run dir>      synthjax collect <run dir>
 
 A study file is a Python module with either ``study(reps=None, seed=0, full=False) -> Study`` (run by the
-grid runner) or ``run(reps=None, seed=0, full=False) -> Results`` (a study with its own replicate:
-tuners, tests). It may define ``figures(results, out_dir) -> [paths]``, which draws its figures and
+grid runner) or ``run(reps=None, seed=0, full=False[, out=None]) -> Results`` (a study with its own
+replicate: tuners, tests; with an ``out`` parameter it is given the output folder to keep finished
+replicates in, so a rerun resumes). It may define ``figures(results, out_dir) -> [paths]``, which draws its figures and
 writes its ``findings.md`` from saved results (default: the size curve of the balanced excess risk),
 and ``PRINT_COLUMNS`` for the printed summary. ``synthjax figures`` redraws every study's figures from
 ``results/<study>/`` without re-running anything.
@@ -60,7 +61,9 @@ def _run(args) -> int:
     out = Path(args.out or Path("results") / Path(args.study).stem)
     t0 = time.perf_counter()
     if hasattr(module, "run"):
-        results = module.run(reps=args.reps, seed=args.seed, full=args.full)
+        import inspect
+        extra = {"out": out} if "out" in inspect.signature(module.run).parameters else {}
+        results = module.run(reps=args.reps, seed=args.seed, full=args.full, **extra)     # out: resumable
     else:
         study = module.study(reps=args.reps, seed=args.seed, full=args.full)
         print(f"synthjax: running {study.name} ({len(study.design())} shape-cells × {study.reps} replicates, "

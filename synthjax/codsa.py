@@ -239,24 +239,30 @@ def methods(task: Task, n_train: int, config: DF.DiffusionConfig, r_grid, m_grid
     return out
 
 
-def run_replicates(tuners: dict, draw: Callable, reps: int, seed: int, verbose: bool = True) -> pd.DataFrame:
+def run_replicates(tuners: dict, draw: Callable, reps: int, seed: int, verbose: bool = True, store=None) -> pd.DataFrame:
     """For each replicate r: data = draw(fold_in(key(seed), r)); every method tuned on the same data.
-    Returns one row per (replicate, method): the chosen (r, m/n, α) and its validation and test losses."""
+    Returns one row per (replicate, method): the chosen (r, m/n, α) and its validation and test losses.
+    With a ``RunStore``, each finished replicate is written as a shard and a rerun skips it."""
     import sys
     import time
-    rows = []
+    frames = []
     t0 = time.perf_counter()
     for rep in range(reps):
+        if store is not None and store.has("replicates", rep):
+            frames.append(pd.read_parquet(store.shard("replicates", rep)))
+            continue
         key = jax.random.fold_in(jax.random.key(seed), rep)
         data = draw(jax.random.fold_in(key, 0))
-        for i, (name, tuner) in enumerate(tuners.items()):
-            best, _ = tuner.tune(jax.random.fold_in(key, 1 + i), data)
-            rows.append(dict(rep=rep, method=name, **best.to_dict()))
+        rows = [dict(rep=rep, method=name, **tuner.tune(jax.random.fold_in(key, 1 + i), data)[0].to_dict())
+                for i, (name, tuner) in enumerate(tuners.items())]
+        frames.append(pd.DataFrame(rows))
+        if store is not None:
+            store.write("replicates", rep, frames[-1])
         if verbose:
             print(f"\r  {rep + 1}/{reps} replicates, {time.perf_counter() - t0:.0f} s", end="", file=sys.stderr, flush=True)
     if verbose:
         print(file=sys.stderr)
-    return pd.DataFrame(rows)
+    return pd.concat(frames, ignore_index=True)
 
 
 def paper_table(per_rep: pd.DataFrame, paper: dict | None = None) -> pd.DataFrame:

@@ -79,3 +79,21 @@ def test_plots_accept_nan_cells(tmp_path):
     summary = frame.rename(columns={"n1": "gamma", "rule": "generator", "y": "excess_risk", "se": "excess_risk_mcse"})
     plot.size_curve(summary.assign(n0=100, n1=10), path=tmp_path / "g.png")
     assert (tmp_path / "g.png").exists()
+
+
+def test_codsa_study_resumes_from_finished_replicates(tmp_path, monkeypatch):
+    """A CoDSA run with an output folder keeps each finished replicate; a rerun reads them back
+    (identical table, shards untouched) and a changed design is refused. (Skipping of finished shards
+    after a kill is tested on the grid runner, with the same RunStore.)"""
+    from synthjax.runner import DesignChanged
+    module = _module("codsa_regression")
+    for attr, value in CODSA_TINY.items():
+        monkeypatch.setattr(module._classification, attr, value)
+    first = module.run(reps=2, seed=3, out=tmp_path / "run")
+    shards = {p: p.stat().st_mtime_ns for p in (tmp_path / "run" / "shards").glob("*.parquet")}
+    assert len(shards) == 2
+    again = module.run(reps=2, seed=3, out=tmp_path / "run")             # every replicate read back
+    pd.testing.assert_frame_equal(first.table, again.table)
+    assert all(p.stat().st_mtime_ns == t for p, t in shards.items())
+    with pytest.raises(DesignChanged, match="reps"):
+        module.run(reps=3, seed=3, out=tmp_path / "run")

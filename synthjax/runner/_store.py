@@ -81,6 +81,7 @@ class RunStore:
 
     def __init__(self, path, description: dict, design_fingerprint: str, block_size: int, force: bool = False):
         self.path = Path(path)
+        description = json.loads(json.dumps(description, default=str))    # as it will read back from run.json
         version = code_version()
         record = dict(description=description, fingerprint=design_fingerprint, code_version=version,
                       block_size=block_size)

@@ -154,22 +154,35 @@ class RunStore:
     def collect(self, cells: dict, path) -> tuple:
         """Stream the finished shards of the given cells (cell then block order) into one Parquet file at
         ``path`` (written atomically) while accumulating the summary; memory holds one shard at a time.
-        Returns (path, summary); with no finished shard, (an empty frame, an empty frame)."""
+        Returns (path, summary); with no finished shard, (an empty frame, an empty frame).
+        Memory: one batch of at most 2¹⁸ rows plus one shard."""
         from ._study import summary_accumulator
         path = Path(path)
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
         writer = summary = None
+        pending, rows = [], 0
+
+        def flush():              # shards go to the summary in batches of ≥ 2¹⁸ rows (fewer group-bys)
+            if pending:
+                summary.add(pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0])
+                pending.clear()
+
         for c, n in cells.items():
             for b in range(n):
                 if not self.has(c, b):
                     continue
-                frame = pd.read_parquet(self.shard(c, b))
-                table = pa.Table.from_pandas(frame, preserve_index=False)
+                table = pq.read_table(self.shard(c, b))
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, table.schema)
-                    summary = summary_accumulator(frame.columns)
+                    summary = summary_accumulator(table.column_names)
                 writer.write_table(table.cast(writer.schema))
-                summary.add(frame)
+                pending.append(table.to_pandas())
+                rows += table.num_rows
+                if rows >= 2 ** 18:
+                    flush()
+                    rows = 0
+        if writer is not None:
+            flush()
         if writer is None:
             path.unlink(missing_ok=True)
             return pd.DataFrame(), pd.DataFrame()

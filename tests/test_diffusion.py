@@ -97,13 +97,13 @@ def test_latent_diffusion_with_partial_fine_tuning():
     pre-trained on source latents, then fine-tuned on a small target sample — only the last layer moves
     with finetune="last", every layer with "full"; decoded samples lie on the plane."""
     A = jnp.array([[1.0, 0.5, 0.0, -1.0], [0.0, 1.0, 1.0, 0.5]])
-    source = mixture(jax.random.key(0), 3000) @ A
+    source = mixture(jax.random.key(0), 1500) @ A
     target = mixture(jax.random.key(1), 150) @ A
-    ae = DF.fit_autoencoder(jax.random.key(2), source, latent_dim=3, steps=1500, learning_rate=3e-3)
+    ae = DF.fit_autoencoder(jax.random.key(2), source, latent_dim=3, steps=1000, learning_rate=3e-3)
     recon = DF.decode(ae, DF.encode(ae, target))
     assert float(jnp.mean((recon - target) ** 2) / jnp.var(target)) < 0.05
     config = DF.DiffusionConfig(hidden=(32, 32), train_steps=600, batch_size=128)
-    pre = DF.fit_latent(jax.random.key(3), ae, source, jnp.zeros(3000, jnp.int32), 1, config, 3e-3).model
+    pre = DF.fit_latent(jax.random.key(3), ae, source, jnp.zeros(1500, jnp.int32), 1, config, 3e-3).model
     last = DF.fit_latent(jax.random.key(4), ae, target, jnp.zeros(150, jnp.int32), 1, config._replace(train_steps=100),
                          1e-3, pretrained=pre, finetune="last")
     full = DF.fit_latent(jax.random.key(4), ae, target, jnp.zeros(150, jnp.int32), 1, config._replace(train_steps=100),
@@ -136,10 +136,10 @@ def test_mlp_early_stopping_keeps_the_best_validation_step_and_vmaps():
     y = jnp.sin(2 * X[:, 0]) + 0.3 * jnp.asarray(rng.normal(size=300), jnp.float32)
     Xv = jnp.asarray(rng.uniform(-2, 2, size=(200, 1)), jnp.float32)
     yv = jnp.sin(2 * Xv[:, 0]) + 0.3 * jnp.asarray(rng.normal(size=200), jnp.float32)
-    learner = mlp(hidden=(64, 64), task="regression", steps=3000, learning_rate=1e-2, patience=50)
+    learner = mlp(hidden=(32, 32), task="regression", steps=1500, learning_rate=1e-2, patience=50)
     params, info = learner.fit(jax.random.key(0), X, y, X_val=Xv, y_val=yv)
     val = float(jnp.mean((learner.score(params, Xv) - yv) ** 2))
-    assert int(info.steps) < 3000 and abs(val - float(info.best_val)) < 1e-5
+    assert int(info.steps) < 1500 and abs(val - float(info.best_val)) < 1e-5
     assert val < 0.09 + 0.03                                 # noise variance 0.09
     keys = jax.random.split(jax.random.key(1), 3)
     batched = jax.vmap(lambda k: learner.fit(k, X, y, X_val=Xv, y_val=yv)[1].best_val)(keys)

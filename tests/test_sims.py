@@ -5,7 +5,7 @@ import pytest
 
 from synthjax import cli, plot
 from synthjax.synth import diffusion as DF
-from synthjax.runner import Results, run
+from synthjax.runner import DesignChanged, Results, run
 
 
 def _module(name):
@@ -48,7 +48,16 @@ def test_every_study_runs_tiny_and_redraws_from_saved_results(tmp_path, name, mo
     module = _module(name)
     for attr, value in TINY[name].items():
         monkeypatch.setattr(getattr(module, "_classification", module), attr, value)
-    results = module.run(reps=3, seed=1) if hasattr(module, "run") else run(module.study(reps=3, seed=1))
+    if name.startswith("codsa"):                 # studies that keep finished replicates: run, then resume
+        results = module.run(reps=2, seed=1, out=tmp_path / "run")
+        shards = {p: p.stat().st_mtime_ns for p in (tmp_path / "run" / "shards").glob("*.parquet")}
+        again = module.run(reps=2, seed=1, out=tmp_path / "run")         # every replicate read back
+        pd.testing.assert_frame_equal(results.table, again.table)
+        assert len(shards) == 2 and all(p.stat().st_mtime_ns == t for p, t in shards.items())
+        with pytest.raises(DesignChanged, match="reps"):
+            module.run(reps=3, seed=1, out=tmp_path / "run")
+    else:
+        results = module.run(reps=3, seed=1) if hasattr(module, "run") else run(module.study(reps=3, seed=1))
     assert len(results.summary) > 0
     results.save(tmp_path)
     written = module.figures(Results.load(tmp_path), tmp_path)      # from saved results, as `synthjax figures`
@@ -80,20 +89,3 @@ def test_plots_accept_nan_cells(tmp_path):
     plot.size_curve(summary.assign(n0=100, n1=10), path=tmp_path / "g.png")
     assert (tmp_path / "g.png").exists()
 
-
-def test_codsa_study_resumes_from_finished_replicates(tmp_path, monkeypatch):
-    """A CoDSA run with an output folder keeps each finished replicate; a rerun reads them back
-    (identical table, shards untouched) and a changed design is refused. (Skipping of finished shards
-    after a kill is tested on the grid runner, with the same RunStore.)"""
-    from synthjax.runner import DesignChanged
-    module = _module("codsa_regression")
-    for attr, value in CODSA_TINY.items():
-        monkeypatch.setattr(module._classification, attr, value)
-    first = module.run(reps=2, seed=3, out=tmp_path / "run")
-    shards = {p: p.stat().st_mtime_ns for p in (tmp_path / "run" / "shards").glob("*.parquet")}
-    assert len(shards) == 2
-    again = module.run(reps=2, seed=3, out=tmp_path / "run")             # every replicate read back
-    pd.testing.assert_frame_equal(first.table, again.table)
-    assert all(p.stat().st_mtime_ns == t for p, t in shards.items())
-    with pytest.raises(DesignChanged, match="reps"):
-        module.run(reps=3, seed=3, out=tmp_path / "run")

@@ -43,7 +43,9 @@ def _series(ax, frame, x, y, by, se_col=None, predicted=None):
 
 
 def _finish(fig, axes, caption_text, path):
-    """Grid and legend on ``axes``, the caption line, tight layout; save PNG + PDF when ``path``."""
+    """Grid and legend on ``axes``, the caption line, tight layout; save PNG + PDF when ``path`` (and
+    release the figure from pyplot, so long runs do not accumulate open figures; the returned object
+    still works)."""
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(frameon=False, fontsize=7)
@@ -55,6 +57,7 @@ def _finish(fig, axes, caption_text, path):
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path.with_suffix(".png"), dpi=150)
         fig.savefig(path.with_suffix(".pdf"))
+        plt.close(fig)
     return fig
 
 

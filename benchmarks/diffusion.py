@@ -44,8 +44,9 @@ def one(R: int, steps: int, repeats: int, workload: str) -> dict:
     jax.block_until_ready(batched(keys, X))                            # compile both first
     seq = median_time(lambda: [jax.block_until_ready(single(keys[r], X[r])) for r in range(R)], repeats)
     vec = median_time(lambda: jax.block_until_ready(batched(keys, X)), repeats)
+    stats = jax.devices()[0].memory_stats() or {}                      # accelerators: device memory peak
     return dict(R=R, sequential=R * steps / seq, vmapped=R * steps / vec, peak_rss=peak_rss(),
-                devices=[str(d) for d in jax.devices()])
+                device_peak=stats.get("peak_bytes_in_use"), devices=[str(d) for d in jax.devices()])
 
 
 def main():
@@ -66,8 +67,8 @@ def main():
                                    str(args.repeats), "--workload", workload], capture_output=True, text=True, check=True)
             m = json.loads(done.stdout.strip().splitlines()[-1])
             print(f"{workload:>9} {R:>4} {m['sequential']:>19.0f} {m['vmapped']:>16.0f} "
-                  f"{m['vmapped'] / m['sequential']:>6.1f} {m['peak_rss'] / 2 ** 30:>9.2f}   ({', '.join(m['devices'])})",
-                  flush=True)
+                  f"{m['vmapped'] / m['sequential']:>6.1f} {m['peak_rss'] / 2 ** 30:>9.2f}   ({', '.join(m['devices'])}"
+                  + (f"; device peak {m['device_peak'] / 2 ** 30:.2f} GiB)" if m["device_peak"] else ")"), flush=True)
 
 
 if __name__ == "__main__":

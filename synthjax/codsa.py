@@ -12,8 +12,8 @@ set is balanced, so its mean loss is the balanced loss). With ``crossfit``, the 
 also swapped and the two downstream models' predictions are averaged (validation and test).
 
 Generators (``pool`` functions: ``pool(key, G_blocks, counts) -> one block of synthetic rows per
-condition``): ``diffusion_pool`` (a class/region-conditional DDPM trained on G), ``transfer_pool``
-(diffusion in the latent space of an autoencoder pre-trained on source data, fine-tuning a denoiser
+condition``): ``diffusion_pool`` (a class/region-conditional DDPM trained on G; with ``transfer``,
+diffusion in the latent space of an autoencoder pre-trained on source data, fine-tuning a denoiser
 pre-trained there), ``interpolation_pool`` (SMOTE or ADASYN within each condition, the other
 condition as the majority set; r is fixed to 1 for them, as they train nothing).
 """
@@ -168,26 +168,19 @@ class Tuner:
 
 
 # ------------------------------------------------------------------ generators as pool functions
-def diffusion_pool(config: DF.DiffusionConfig, learning_rate: float = 1e-3):
-    """A condition-conditional DDPM trained on the G blocks; draws ``counts[c]`` rows of each condition."""
+def diffusion_pool(config: DF.DiffusionConfig, learning_rate: float = 1e-3, transfer=None, finetune: str = "full"):
+    """A condition-conditional DDPM trained on the G blocks; draws ``counts[c]`` rows of each condition.
+    With ``transfer = (autoencoder, pretrained denoiser)`` (``pretrain_transfer``), CoDSA's transfer
+    variant: the pretrained latent denoiser is fine-tuned on G's latents (``finetune``: "full" or "last")
+    and the drawn latents are decoded."""
     def pool(key, G, counts):
         k_fit, k_draw = jax.random.split(key)
         rows, cond = _stack(G)
-        model = DF.fit(k_fit, rows, cond, len(G), config, learning_rate)
-        X, _ = DF.sample(k_draw, model, list(counts), config)
-        return tuple(jnp.split(X, np.cumsum(counts)[:-1]))
-    return pool
-
-
-def transfer_pool(autoencoder: DF.Autoencoder, pretrained: DF.DiffusionModel, config: DF.DiffusionConfig,
-                  learning_rate: float = 1e-3, finetune: str = "full"):
-    """CoDSA's transfer variant: fine-tune a denoiser pre-trained on source latents on G's latents,
-    draw latents per condition and decode them."""
-    def pool(key, G, counts):
-        k_fit, k_draw = jax.random.split(key)
-        rows, cond = _stack(G)
-        latent = DF.fit_latent(k_fit, autoencoder, rows, cond, len(G), config, learning_rate, pretrained, finetune)
-        X, _ = DF.sample_latent(k_draw, latent, list(counts), config)
+        if transfer is None:
+            X, _ = DF.sample(k_draw, DF.fit(k_fit, rows, cond, len(G), config, learning_rate), list(counts), config)
+        else:
+            latent = DF.fit_latent(k_fit, transfer[0], rows, cond, len(G), config, learning_rate, transfer[1], finetune)
+            X, _ = DF.sample_latent(k_draw, latent, list(counts), config)
         return tuple(jnp.split(X, np.cumsum(counts)[:-1]))
     return pool
 
@@ -234,7 +227,7 @@ def methods(task: Task, n_train: int, config: DF.DiffusionConfig, r_grid, m_grid
            f"ADASYN (k={k})": Tuner(task, interpolation_pool(synth.adasyn(k)), (1.0,), m_grid, alpha_grid, n_train),
            "CoDSA": Tuner(task, diffusion_pool(config, learning_rate), r_grid, m_grid, alpha_grid, n_train, crossfit)}
     if transfer is not None:
-        out["CoDSA (transfer)"] = Tuner(task, transfer_pool(*transfer, config, learning_rate), r_grid, m_grid,
+        out["CoDSA (transfer)"] = Tuner(task, diffusion_pool(config, learning_rate, transfer), r_grid, m_grid,
                                         alpha_grid, n_train, crossfit)
     return out
 
@@ -289,7 +282,7 @@ def report(results, out_dir, title: str, loss_name: str) -> list:
     from pathlib import Path
 
     from . import plot
-    table = results.summary.rename(columns={"majority": "majority", "minority": "minority", "overall": "overall"})
+    table = results.summary
     s = results.manifest["study"]
     caption = (f"{s['name']}: {s['reps']} replicates, seed {s['seed']}; learner {s['learner']}; grids r {s['r_grid']}, "
                f"m/n {s['m_grid']}, α {s['alpha_grid']}; diffusion {s['diffusion']}; bars: mean ± SD")
@@ -306,9 +299,9 @@ def report(results, out_dir, title: str, loss_name: str) -> list:
     wins = [m for m in codsa_rows if by.loc[m, "overall"] < by.loc[best_base, "overall"]]
     verdict = (f"{'agrees' if wins else 'does not agree'}: the best baseline overall is {best_base} "
                f"({by.loc[best_base, 'overall']:.3f}); " +
-               ", ".join(f"{m} {by.loc[m, 'overall']:.3f}" for m in codsa_rows) +
-               ". The paper's published values are not printed beside ours: they were not available to this "
-               "offline build (the 'paper' columns read n/a).")
+               ", ".join(f"{m} {by.loc[m, 'overall']:.3f}" for m in codsa_rows) + "." +
+               (" The paper's published values are not printed beside ours (the 'paper' columns read n/a): fill "
+                "PAPER in the study file." if (table["overall (paper)"] == "n/a").all() else ""))
     plot.write_findings(out_dir, title, "CoDSA's tuned conditional diffusion augmentation (and its transfer variant) "
                         "lowers the minority and overall test loss below no augmentation, SMOTE and ADASYN tuned on "
                         "the same (m, α) grids.", observed, verdict, caption)

@@ -38,6 +38,16 @@ def sinusoidal_embedding(t, dim: int, dtype):
     return jnp.concatenate([jnp.sin(angles), jnp.cos(angles)], axis=-1)
 
 
+def standardise(X, weights=None):
+    """Per-feature (center, scale): the weighted mean and SD of the rows of X (weights ≥ 0, None = equal);
+    a constant feature gets scale 1."""
+    w = jnp.ones(X.shape[0], X.dtype) if weights is None else jnp.asarray(weights, X.dtype)
+    w = w / w.sum()
+    center = w @ X
+    scale = jnp.sqrt(w @ (X - center[None, :]) ** 2)
+    return center, jnp.where(scale > 0, scale, 1.0)
+
+
 def weighted_rows(key, cum_weights, size: int):
     """``size`` row indices drawn with replacement with probability ∝ weight, by inverse CDF on the
     cumulative weights (O(size · log n), unlike a Gumbel-max categorical's O(size · n) random draws)."""

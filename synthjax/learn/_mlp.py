@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from .._validate import check_choice, check_float, check_int
-from ..nn import MLP, adam_train, weighted_rows
+from ..nn import MLP, adam_train, standardise, weighted_rows
 
 
 class MLPParams(NamedTuple):
@@ -81,27 +81,27 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
         X, y = jnp.asarray(X), jnp.asarray(y, X.dtype)
         w = jnp.ones(X.shape[0], X.dtype) if w is None else jnp.asarray(w, X.dtype)
         k_init, k_train = jax.random.split(key)
-        p, cum_w = w / w.sum(), jnp.cumsum(w)
-        center = p @ X
-        scale = jnp.sqrt(p @ (X - center[None, :]) ** 2)
-        params = MLPParams(network(X.dtype).init(k_init, X[:1]), center, jnp.where(scale > 0, scale, 1.0))
+        center, scale = standardise(X, w)
+        cum_w = jnp.cumsum(w)
+        with_net = lambda net: MLPParams(net, center, scale)  # noqa: E731 - the standardisation is not trained
 
-        def objective(prm, k):
+        def objective(net, k):
             if batch_size is None:
-                data = weighted(prm, X, y, w)
+                data = weighted(with_net(net), X, y, w)
             else:
                 rows = weighted_rows(k, cum_w, batch_size)
-                data = jnp.mean(loss(score(prm, X[rows]), y[rows]))
-            kernels = [v for path, v in jax.tree_util.tree_leaves_with_path(prm.net) if "kernel" in str(path[-1])]
+                data = jnp.mean(loss(score(with_net(net), X[rows]), y[rows]))
+            kernels = [v for path, v in jax.tree_util.tree_leaves_with_path(net) if "kernel" in str(path[-1])]
             return data + 0.5 * hyper.weight_decay * sum(jnp.sum(k * k) for k in kernels)
 
-        trainable = MLPParams(jax.tree_util.tree_map(jnp.ones_like, params.net), jnp.zeros_like(center),
-                              jnp.zeros_like(center))          # the standardisation stays fixed
         val = None
         if X_val is not None:
-            wv = jnp.ones(X_val.shape[0], X.dtype) if w_val is None else jnp.asarray(w_val, X.dtype)
-            val = lambda prm: weighted(prm, jnp.asarray(X_val, X.dtype), jnp.asarray(y_val, X.dtype), wv)  # noqa: E731
-        return adam_train(k_train, objective, params, steps, hyper.learning_rate, trainable, val, patience)
+            Xv, yv = jnp.asarray(X_val, X.dtype), jnp.asarray(y_val, X.dtype)
+            wv = jnp.ones(Xv.shape[0], X.dtype) if w_val is None else jnp.asarray(w_val, X.dtype)
+            val = lambda net: weighted(with_net(net), Xv, yv, wv)  # noqa: E731
+        net, info = adam_train(k_train, objective, network(X.dtype).init(k_init, X[:1]), steps, hyper.learning_rate,
+                               val_fn=val, patience=patience)
+        return with_net(net), info
 
     default = MLPHyper(jnp.asarray(learning_rate), jnp.asarray(weight_decay))
     return MLPLearner(f"mlp{tuple(hidden)}-{task}", task, fit, score, loss, default)

@@ -63,11 +63,12 @@ def peak_rss() -> int:
 def memory_block_size(max_memory: int, rows_per_replicate: int, reps: int) -> int:
     """The largest block (a multiple of 64 replicates, at most ``MAX_BLOCK`` and no more than the run
     needs) whose rows fit in ``max_memory`` beside the memory in use now and ``RESERVE``."""
-    floor = current_rss() + RESERVE + 64 * rows_per_replicate * ROW_BYTES
+    in_use = current_rss()
+    floor = in_use + RESERVE + 64 * rows_per_replicate * ROW_BYTES
     if max_memory < floor:
         raise InvalidParameterError(
             f"The 'max_memory' parameter must be at least {floor / 2 ** 30:.2f} GiB for this study (in use now "
-            f"{current_rss() / 2 ** 30:.2f} GiB, compiler and runtime reserve {RESERVE / 2 ** 30:.2f} GiB, one block "
+            f"{in_use / 2 ** 30:.2f} GiB, compiler and runtime reserve {RESERVE / 2 ** 30:.2f} GiB, one block "
             f"of 64 replicates × {rows_per_replicate} sizes). Got {max_memory / 2 ** 30:.2f} GiB instead.")
-    fits = (max_memory - current_rss() - RESERVE) // (rows_per_replicate * ROW_BYTES)
+    fits = (max_memory - in_use - RESERVE) // (rows_per_replicate * ROW_BYTES)
     return int(max(64, min(MAX_BLOCK, -(-reps // 64) * 64, fits // 64 * 64)))

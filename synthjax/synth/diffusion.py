@@ -27,7 +27,7 @@ import numpy as np
 
 from .._validate import InvalidParameterError, check_choice, check_float, check_int, check_matrix
 from ..learn import OK
-from ..nn import MLP, TrainInfo, adam_train, sinusoidal_embedding, weighted_rows
+from ..nn import MLP, TrainInfo, adam_train, sinusoidal_embedding, standardise, weighted_rows
 from ._core import Provenance, Synthesizer, SynthSample, check_fit_inputs, check_size
 
 
@@ -167,14 +167,6 @@ def sample_denoiser(key, params, cond, d: int, config: DiffusionConfig, dtype=No
     return z
 
 
-def _standardise(X, weights):
-    w = jnp.ones(X.shape[0], X.dtype) if weights is None else jnp.asarray(weights, X.dtype)
-    w = w / w.sum()
-    center = w @ X
-    scale = jnp.sqrt(w @ (X - center[None, :]) ** 2)
-    return center, jnp.where(scale > 0, scale, 1.0)
-
-
 def _check_conditions(cond, n_conditions: int, weights, owner: str):
     check_int(n_conditions, "n_conditions", owner, 1)
     try:
@@ -202,7 +194,7 @@ def fit(key, X, cond, n_conditions: int, config: DiffusionConfig = DiffusionConf
     config = check_config(config, "diffusion.fit")
     _check_conditions(cond, n_conditions, weights, "diffusion.fit")
     X = jnp.asarray(X)
-    center, scale = _standardise(X, weights) if init is None else (init.center, init.scale)
+    center, scale = standardise(X, weights) if init is None else (init.center, init.scale)
     params, info = train_denoiser(key, (X - center[None, :]) / scale[None, :], jnp.asarray(cond), n_conditions, config,
                                   learning_rate, weights, None if init is None else init.params, trainable)
     return DiffusionModel(params, center, scale, info)
@@ -292,7 +284,7 @@ def fit_autoencoder(key, X, latent_dim: int = 3, hidden: tuple = (64, 64), steps
     check_int(batch_size, "batch_size", owner, 1)
     X = jnp.asarray(X)
     d, dtype = X.shape[1], X.dtype
-    center, scale = _standardise(X, None)
+    center, scale = standardise(X)
     S = (X - center[None, :]) / scale[None, :]
     enc = MLP(tuple(hidden), latent_dim, param_dtype=dtype)
     dec = MLP(tuple(hidden)[::-1], d, param_dtype=dtype)

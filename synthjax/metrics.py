@@ -1,7 +1,9 @@
 """Classification metrics for scores, jit- and vmap-safe, plus Monte-Carlo standard errors.
 
 Conventions: ``labels`` are 0/1 (1 = minority = positive class); a threshold t predicts positive
-iff s ≥ t. Ties count ½ in AUROC; AUPRC is average precision at the sample's own prevalence
+iff s ≥ t. Labels outside {0, 1} raise ``InvalidParameterError`` when a metric is called eagerly; inside
+``jit``/``vmap`` (where values cannot be inspected) the metric returns NaN instead.
+Ties count ½ in AUROC; AUPRC is average precision at the sample's own prevalence
 (as ``sklearn.metrics.average_precision_score``), tied scores forming one threshold.
 """
 from __future__ import annotations
@@ -10,13 +12,28 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._validate import InvalidParameterError
+
 
 def _prepare(scores, labels):
+    """(scores, labels as the scores' dtype, whether the labels are valid); labels outside {0, 1} are an
+    error when concrete (eager call); under a trace the metric is made NaN by ``_valid_or_nan``."""
     scores = jnp.asarray(scores)
     if scores.ndim != 1 or jnp.shape(labels) != scores.shape:
         raise ValueError(f"The 'scores' and 'labels' parameters must be 1-D arrays of the same length. "
                          f"Got shapes {scores.shape} and {jnp.shape(labels)} instead.")
-    return scores, jnp.asarray(labels).astype(scores.dtype)
+    if not isinstance(labels, jax.core.Tracer):
+        bad = ~np.isin(np.asarray(labels), (0, 1))
+        if bad.any():
+            raise InvalidParameterError(
+                f"The 'labels' parameter must hold only 0 (majority) and 1 (minority). Got "
+                f"{np.unique(np.asarray(labels)[bad])[:5].tolist()} among its values instead.")
+    y = jnp.asarray(labels).astype(scores.dtype)
+    return scores, y, jnp.all((y == 0) | (y == 1))
+
+
+def _valid_or_nan(valid, value):
+    return jax.tree_util.tree_map(lambda v: jnp.where(valid, v, jnp.nan), value)
 
 
 def auroc(scores, labels):
@@ -25,13 +42,14 @@ def auroc(scores, labels):
     Each positive contributes (#negatives below + ½ #negatives tied)/N0, found by binary search
     in the sorted negative scores: O(n log n), exact with ties (Mann–Whitney U / (n0 n1)).
     """
-    s, y = _prepare(scores, labels)
+    s, y, valid = _prepare(scores, labels)
     neg_sorted = jnp.sort(jnp.where(y == 0, s, jnp.inf))
     below = jnp.searchsorted(neg_sorted, s, side="left")
-    below_or_tied = jnp.searchsorted(neg_sorted, s, side="right")
     n_neg = jnp.sum(1 - y)
+    # the +∞ padding (positives' slots) must not count as ties of a positive scored +∞
+    below_or_tied = jnp.minimum(jnp.searchsorted(neg_sorted, s, side="right"), n_neg.astype(jnp.int32))
     u = 0.5 * (below + below_or_tied).astype(s.dtype) / n_neg
-    return jnp.sum(y * u) / jnp.sum(y)
+    return _valid_or_nan(valid, jnp.sum(y * u) / jnp.sum(y))
 
 
 def _threshold_counts(s, y):
@@ -46,26 +64,43 @@ def _threshold_counts(s, y):
     return y_desc, tp, fp, jnp.sum(y), jnp.sum(1 - y)
 
 
-def auprc(scores, labels):
+def _precision(tp, fp, P, N, prevalence):
+    """Precision at each threshold: the sample's TP/(TP + FP), or at a stated prevalence π of the
+    positive class π TPR/(π TPR + (1 − π) FPR) (the population precision when the classes are drawn
+    separately, e.g. a balanced test sample standing for a population with prevalence π)."""
+    if prevalence is None:
+        return tp / (tp + fp)
+    pi_tpr = prevalence * tp / P
+    return pi_tpr / (pi_tpr + (1 - prevalence) * fp / N)
+
+
+def auprc(scores, labels, prevalence=None):
     """Average precision AP = Σ_k (R_k − R_{k−1}) P_k over distinct thresholds (step-wise, no
-    interpolation; equals ``sklearn.metrics.average_precision_score``). Prevalence: the sample's."""
-    s, y = _prepare(scores, labels)
-    y_desc, tp, fp, P, _ = _threshold_counts(s, y)
-    return jnp.sum(y_desc * tp / (tp + fp)) / P
+    interpolation; equals ``sklearn.metrics.average_precision_score``). Prevalence: the sample's, or
+    ``prevalence`` π ∈ (0, 1) (precision π TPR/(π TPR + (1 − π) FPR); recall steps are prevalence-free)."""
+    s, y, valid = _prepare(scores, labels)
+    y_desc, tp, fp, P, N = _threshold_counts(s, y)
+    return _valid_or_nan(valid, jnp.sum(y_desc * _precision(tp, fp, P, N, prevalence)) / P)
 
 
 def best_threshold_balanced_accuracy(scores, labels):
     """sup_t ½[P1(s ≥ t) + P0(s < t)] over all thresholds (t = +∞ gives ½)."""
-    s, y = _prepare(scores, labels)
+    s, y, valid = _prepare(scores, labels)
     _, tp, fp, P, N = _threshold_counts(s, y)
-    return jnp.maximum(0.5, jnp.max(0.5 * (tp / P + (N - fp) / N)))
+    return _valid_or_nan(valid, jnp.maximum(0.5, jnp.max(0.5 * (tp / P + (N - fp) / N))))
 
 
-def best_threshold_f1(scores, labels):
-    """sup_t F1(t), F1 = 2TP / (2TP + FP + FN) = 2TP / (TP + FP + P), predicting positive iff s ≥ t."""
-    s, y = _prepare(scores, labels)
-    _, tp, fp, P, _ = _threshold_counts(s, y)
-    return jnp.max(2 * tp / (tp + fp + P))
+def best_threshold_f1(scores, labels, prevalence=None):
+    """sup_t F1(t), F1 = 2TP / (2TP + FP + FN) = 2TP / (TP + FP + P), predicting positive iff s ≥ t.
+    With ``prevalence`` π: F1 = 2π TPR / (π TPR + (1 − π) FPR + π) (the population F1 at prevalence π)."""
+    s, y, valid = _prepare(scores, labels)
+    _, tp, fp, P, N = _threshold_counts(s, y)
+    if prevalence is None:
+        f1 = 2 * tp / (tp + fp + P)
+    else:
+        tpr, fpr = tp / P, fp / N
+        f1 = 2 * prevalence * tpr / (prevalence * tpr + (1 - prevalence) * fpr + prevalence)
+    return _valid_or_nan(valid, jnp.max(f1))
 
 
 def threshold_metrics(scores, labels, threshold=0.0) -> dict:
@@ -74,7 +109,7 @@ def threshold_metrics(scores, labels, threshold=0.0) -> dict:
     Returns a dict of accuracy, precision, recall, f1, balanced_accuracy, mcc and kappa (Cohen's);
     0/0 ratios give NaN (e.g. precision with no predicted positive), as a status to inspect.
     """
-    s, y = _prepare(scores, labels)
+    s, y, valid = _prepare(scores, labels)
     pred = (s >= threshold).astype(s.dtype)
     tp, fp = jnp.sum(pred * y), jnp.sum(pred * (1 - y))
     fn, tn = jnp.sum((1 - pred) * y), jnp.sum((1 - pred) * (1 - y))
@@ -82,7 +117,7 @@ def threshold_metrics(scores, labels, threshold=0.0) -> dict:
     precision, recall, specificity = tp / (tp + fp), tp / (tp + fn), tn / (tn + fp)
     accuracy = (tp + tn) / n
     expected = ((tp + fp) * (tp + fn) + (fn + tn) * (fp + tn)) / n ** 2
-    return {
+    return _valid_or_nan(valid, {
         "accuracy": accuracy,
         "precision": precision,
         "recall": recall,
@@ -90,14 +125,15 @@ def threshold_metrics(scores, labels, threshold=0.0) -> dict:
         "balanced_accuracy": 0.5 * (recall + specificity),
         "mcc": (tp * tn - fp * fn) / jnp.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)),
         "kappa": (accuracy - expected) / (1 - expected),
-    }
+    })
 
 
 def balanced_risk(loss, scores, labels):
     """½ mean_{y=0} ℓ(s, 0) + ½ mean_{y=1} ℓ(s, 1): the empirical balanced risk of a score."""
-    s, y = _prepare(scores, labels)
+    s, y, valid = _prepare(scores, labels)
     per_point = loss(s, y)
-    return 0.5 * jnp.sum((1 - y) * per_point) / jnp.sum(1 - y) + 0.5 * jnp.sum(y * per_point) / jnp.sum(y)
+    return _valid_or_nan(valid, 0.5 * jnp.sum((1 - y) * per_point) / jnp.sum(1 - y)
+                         + 0.5 * jnp.sum(y * per_point) / jnp.sum(y))
 
 
 def balanced_log_loss(scores, labels):

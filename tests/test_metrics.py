@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
+from synthjax import InvalidParameterError
 from synthjax import metrics as M
 
 
@@ -68,3 +69,34 @@ def test_mcse():
 def test_metrics_reject_mismatched_shapes():
     with pytest.raises(ValueError, match="'scores' and 'labels'"):
         M.auroc(jnp.ones(3), jnp.ones(4))
+
+
+METRICS_WITH_LABELS = [M.auroc, M.auprc, M.best_threshold_balanced_accuracy, M.best_threshold_f1,
+                       M.threshold_metrics, M.balanced_log_loss]
+
+
+@pytest.mark.parametrize("metric", METRICS_WITH_LABELS, ids=lambda f: f.__name__)
+def test_labels_outside_zero_one(metric):
+    s = jnp.asarray([0.1, 0.5, 0.3, 0.9])
+    with pytest.raises(InvalidParameterError, match="'labels' parameter must hold only 0 .* Got \\[2\\]"):
+        metric(s, jnp.asarray([0, 1, 0, 2]))
+    with pytest.raises(InvalidParameterError, match="Got \\[-1\\]"):
+        metric(s, np.array([0, 1, -1, 1]))
+    traced = jax.jit(metric)(s, jnp.asarray([0, 1, 0, 2]))          # documented: NaN inside jit
+    assert all(np.isnan(float(v)) for v in jax.tree_util.tree_leaves(traced))
+
+
+def test_auroc_with_infinite_scores():
+    """±∞ scores (a uniform law's Bayes score) rank like very large finite ones."""
+    y = np.array([0, 1, 0, 1, 1, 0])
+    s = np.array([0.1, np.inf, np.inf, 0.3, -np.inf, -np.inf])
+    clipped = np.clip(s, -1e6, 1e6)
+    assert float(M.auroc(jnp.asarray(s), jnp.asarray(y))) == pytest.approx(skm.roc_auc_score(y, clipped))
+
+
+def test_prevalence_argument_equals_sample_prevalence(x64):
+    rng = np.random.default_rng(3)
+    s, y = rng.normal(size=300).round(1), (rng.uniform(size=300) < 0.3).astype(float)
+    pi = y.mean()
+    assert float(M.auprc(s, y, pi)) == pytest.approx(skm.average_precision_score(y, s), abs=1e-12)
+    assert float(M.best_threshold_f1(s, y, pi)) == pytest.approx(float(M.best_threshold_f1(s, y)), abs=1e-12)

@@ -106,13 +106,14 @@ def gaussian(mu0, mu1, cov0=None, cov1=None, dtype=None, name: str = "gaussian")
 
     def bayes_metrics(prevalence=0.5):
         """Metrics of the Bayes score: exact when it is linear (Σ0 = Σ1); otherwise the quadratic
-        log-likelihood ratio on fixed samples of 2¹⁸ points per class (prevalence ½, SE ≲ 1e-3)."""
+        log-likelihood ratio on fixed samples of 2¹⁸ points per class (SE ≲ 1e-3), at prevalence π."""
         if np.allclose(cov0, cov1):
             prec = np.linalg.inv(cov0)
             llr = LinearParams(jnp.asarray(prec @ (mu1 - mu0), dtype),
                                jnp.asarray(-0.5 * (mu1 @ prec @ mu1 - mu0 @ prec @ mu0), dtype))
             return population_metrics(llr, prevalence)
-        return sample_metrics(bayes_score(sample_class(fixed[0], 0, n_mc)), bayes_score(sample_class(fixed[1], 1, n_mc)))
+        return sample_metrics(bayes_score(sample_class(fixed[0], 0, n_mc)), bayes_score(sample_class(fixed[1], 1, n_mc)),
+                              prevalence)
 
     @memoised_theta_star
     def theta_star(learner):

@@ -93,15 +93,15 @@ def location_scale(mu0, mu1, scale0=1.0, scale1=1.0, noise: str = "uniform", mc_
     n_mc = min(mc_size, 2 ** 16)
 
     def population_metrics(params, prevalence=0.5):
-        """Monte Carlo on the first 2¹⁶ fixed draws of each class (prevalence ½; SE below 2e-3)."""
+        """Monte Carlo on the first 2¹⁶ fixed draws of each class (SE below 2e-3), at prevalence π."""
         s0, s1 = (laws[c].sample[:n_mc] @ params.coef + params.intercept for c in (0, 1))
-        return sample_metrics(s0, s1)
+        return sample_metrics(s0, s1, prevalence)
 
     def population_auroc(params):
         return population_metrics(params)["auroc"]
 
     def bayes_metrics(prevalence=0.5):
-        return sample_metrics(bayes_score(laws[0].sample[:n_mc]), bayes_score(laws[1].sample[:n_mc]))
+        return sample_metrics(bayes_score(laws[0].sample[:n_mc]), bayes_score(laws[1].sample[:n_mc]), prevalence)
 
     @memoised_theta_star
     def theta_star(learner):

@@ -55,9 +55,10 @@ def gaussian_score_metrics(m0, s0, m1, s1, prevalence=0.5) -> dict:
     return dict(auroc=auroc, auprc=auprc, best_ba=ba, best_f1=best_f1)
 
 
-def sample_metrics(s0, s1) -> dict:
-    """The four metrics from class samples of a score (prevalence ½: equal sample sizes)."""
+def sample_metrics(s0, s1, prevalence=0.5) -> dict:
+    """The four metrics from class samples of a score, AUPRC and F1 at the population prevalence π of
+    class 1 (whatever the two sample sizes): precision π TPR/(π TPR + (1 − π) FPR)."""
     s = jnp.concatenate([s0, s1])
     y = jnp.concatenate([jnp.zeros(s0.shape[0], s.dtype), jnp.ones(s1.shape[0], s.dtype)])
-    return dict(auroc=M.auroc(s, y), auprc=M.auprc(s, y), best_ba=M.best_threshold_balanced_accuracy(s, y),
-                best_f1=M.best_threshold_f1(s, y))
+    return dict(auroc=M.auroc(s, y), auprc=M.auprc(s, y, prevalence), best_ba=M.best_threshold_balanced_accuracy(s, y),
+                best_f1=M.best_threshold_f1(s, y, prevalence))

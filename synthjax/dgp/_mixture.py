@@ -29,7 +29,7 @@ def gaussian_mixture(mu0, means, weights=None, cov0=None, cov1=None, dtype=None,
 
     Oracles: risks and score moments are exact (weighted sums of the components' Gaussian integrals);
     the Bayes score is log Σ_k w_k N(x; μ_k, Σ1) − log N(x; μ0, Σ0); ranking metrics use fixed samples of
-    ``mc_size`` points per class (prevalence ½).
+    ``mc_size`` points per class (any prevalence).
     """
     mu0 = np.asarray(mu0, float)
     means = np.atleast_2d(np.asarray(means, float))
@@ -70,10 +70,10 @@ def gaussian_mixture(mu0, means, weights=None, cov0=None, cov1=None, dtype=None,
 
     def population_metrics(params, prevalence=0.5):
         s0, s1 = (X @ params.coef + params.intercept for X in fixed_samples)
-        return sample_metrics(s0, s1)
+        return sample_metrics(s0, s1, prevalence)
 
     def bayes_metrics(prevalence=0.5):
-        return sample_metrics(bayes_score(fixed_samples[0]), bayes_score(fixed_samples[1]))
+        return sample_metrics(bayes_score(fixed_samples[0]), bayes_score(fixed_samples[1]), prevalence)
 
     mix_cov = cov1 + (means - weights @ means).T @ np.diag(weights) @ (means - weights @ means)
 

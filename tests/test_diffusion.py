@@ -130,6 +130,21 @@ def test_mlp_without_hidden_layers_is_logistic_regression(x64):
     assert int(info.status) == OK
 
 
+def test_mlp_weight_decay_is_the_ridge_convention(x64):
+    """hidden=(), weight_decay=λ: the weighted-mean BCE + (λ/2)‖W‖² is LogisticRegression(C=1/(λ Σw))
+    on the standardised features (the convention of learn.logistic)."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 3)) * [1.0, 3.0, 0.5] + 2.0
+    y = (rng.random(300) < 1 / (1 + np.exp(-(X @ [1.0, -0.5, 0.25] - 1.0)))).astype(float)
+    w = rng.uniform(0.5, 2.0, size=300)
+    lam = 0.05
+    learner = mlp(hidden=(), steps=4000, learning_rate=0.05, weight_decay=lam, patience=0)
+    params, _ = learner.fit(jax.random.key(0), jnp.asarray(X), jnp.asarray(y), jnp.asarray(w))
+    Z = (X - np.asarray(params.center)) / np.asarray(params.scale)
+    ref = LogisticRegression(C=1 / (lam * w.sum()), tol=1e-12, max_iter=10_000).fit(Z, y, sample_weight=w)
+    np.testing.assert_allclose(learner.score(params, jnp.asarray(X)), ref.decision_function(Z), atol=1e-4)
+
+
 def test_mlp_early_stopping_keeps_the_best_validation_step_and_vmaps():
     rng = np.random.default_rng(1)
     X = jnp.asarray(rng.uniform(-2, 2, size=(300, 1)), jnp.float32)

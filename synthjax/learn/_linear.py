@@ -4,8 +4,12 @@ Both minimise the weighted-mean objective
 
     L(θ) = Σ_i w_i ℓ(s_i, y_i) / Σ_i w_i + (λ/2) ‖coef‖²,     s_i = coefᵀx_i + intercept,
 
-with the intercept unpenalised. Labels y may be soft (y ∈ [0, 1]). With unit weights this equals
-scikit-learn's ``LogisticRegression(C=1/(λ n))``; ``Ridge(alpha=λ n)`` for least squares.
+with the intercept unpenalised. Labels y may be soft (y ∈ [0, 1]). This is synthjax's one ridge
+convention (every learner, the MLP's ``weight_decay`` included). With weights w (unit: Σw = n) it maps
+to scikit-learn as follows (multiply scikit-learn's objective by 1/Σw, resp. 2/Σw, to see it):
+
+    logistic(ridge=λ)       ⇔  LogisticRegression(C = 1/(λ Σw))      (C Σ w ℓ + ½‖coef‖²)
+    least_squares(ridge=λ)  ⇔  Ridge(alpha = λ Σw / 2)               (Σ w (t − s)² + α‖coef‖²)
 
 Kernel design: the weighted Gram matrix Σ_i d_i x_i x_iᵀ is computed as ``d @ Z`` with
 ``Z[i] = upper-triangle(x_i x_iᵀ)`` formed once per data set. Under ``vmap`` over weight vectors
@@ -149,7 +153,8 @@ def _logistic_loss(s, y):
 def logistic(ridge: float = 0.0, intercept: bool = True, max_iter: int = 50) -> Learner:
     """Weighted ridge logistic regression by Newton's method.
 
-    Minimises Σ w_i [softplus(s_i) − y_i s_i] / Σ w_i + (ridge/2)‖coef‖². Newton steps solve with a
+    Minimises Σ w_i [softplus(s_i) − y_i s_i] / Σ w_i + (ridge/2)‖coef‖² — scikit-learn's
+    ``LogisticRegression(C=1/(ridge · Σw))`` (module docstring). Newton steps solve with a
     Cholesky factor; the loop stops when ‖Δθ‖∞ ≤ √eps (1 + ‖θ‖∞) (the step is applied, so the
     error is then O(eps)), or after ``max_iter`` steps (status MAX_ITER: e.g. separable data with
     ridge = 0, where θ stays finite but does not converge). vmap-safe; under vmap the loop runs
@@ -197,6 +202,7 @@ def least_squares(ridge: float = 0.0, intercept: bool = True, targets: tuple[flo
     Minimises Σ w_i (t(y_i) − s_i)² / Σ w_i + (ridge/2)‖coef‖² with t(y) = t0 + (t1 − t0) y, so
     labels y ∈ {0, 1} (or soft) are coded as the targets (t0, t1): (0, 1), (−1, 1) or (−½, ½) as a
     design demands. The Ma & Zhang linear studies use ``least_squares(ridge=1e-6, intercept=False)``.
+    scikit-learn: ``Ridge(alpha=ridge · Σw / 2)`` on the coded targets (module docstring).
 
     Returns (LinearParams, FitInfo) with iterations = 1 and status NONFINITE if the solve failed.
     """

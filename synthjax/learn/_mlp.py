@@ -2,7 +2,10 @@
 stopping on a validation loss; a pure function of (key, data), so R fits run at once under ``vmap``.
 
 Classification: one logit s(x), weighted binary cross-entropy ℓ(s, y) = softplus(s) − y s (soft labels
-y ∈ [0, 1] allowed). Regression: squared error ℓ(s, y) = (s − y)². Features are standardised with
+y ∈ [0, 1] allowed). Objective: Σ w ℓ / Σ w + (weight_decay/2) Σ ‖W‖² over the weight matrices (biases
+unpenalised) — the ridge convention of ``learn.logistic``; with no hidden layer it is
+``LogisticRegression(C=1/(weight_decay · Σw))`` on the standardised features, and
+``MLPClassifier(alpha=weight_decay · n)`` for the same network with unit weights. Regression: squared error ℓ(s, y) = (s − y)². Features are standardised with
 the weighted mean and SD of the training rows (kept in the parameters). Early stopping keeps the
 parameters with the lowest weighted validation loss and stops after ``patience`` steps without
 improvement (Prechelt 1998).
@@ -27,7 +30,7 @@ class MLPParams(NamedTuple):
 
 class MLPHyper(NamedTuple):
     learning_rate: jax.Array
-    weight_decay: jax.Array        # L2 penalty ½ λ ‖W‖² on every weight, dynamic
+    weight_decay: jax.Array        # λ of the penalty (λ/2)‖W‖² on every weight matrix, dynamic
 
 
 class MLPLearner(NamedTuple):

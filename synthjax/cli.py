@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,18 @@ def load_study_module(path: str):
         raise SystemExit(f"synthjax: {path} must define study(reps=None, seed=0, full=False) -> Study or "
                          f"run(reps=None, seed=0, full=False) -> Results.")
     return module
+
+
+def check_out_dir(out: Path) -> None:
+    """Create the output folder and prove it writable before any work, or exit with one line naming it."""
+    probe = out / f".synthjax-write-test-{os.getpid()}"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise SystemExit(f"synthjax: cannot write the output folder --out {str(out)!r}: "
+                         f"{err.strerror or err} (choose a folder you can create and write).")
 
 
 def draw(module, results, out: Path) -> list:
@@ -59,6 +72,7 @@ def _run(args) -> int:
 
     module = load_study_module(args.study)
     out = Path(args.out or Path("results") / Path(args.study).stem)
+    check_out_dir(out)
     t0 = time.perf_counter()
     if hasattr(module, "run"):
         import inspect

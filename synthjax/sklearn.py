@@ -8,7 +8,8 @@ for the minority class of a binary problem; ``random_state`` seeds a JAX key. Th
 synthjax[test]`` or ``pip install imbalanced-learn``).
 
 Each class targeted by the strategy is treated as the minority against all other rows (one-vs-rest,
-as imbalanced-learn does). Soft-label methods (mixup family) have no place in this API and are not
+as imbalanced-learn does). SciPy sparse input (CSR/CSC) is accepted as imbalanced-learn accepts it: the
+synthesizer works on a dense copy and the result is sparse in the input's format. Soft-label methods (mixup family) have no place in this API and are not
 offered here.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from imblearn.over_sampling.base import BaseOverSampler
+from scipy import sparse
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -54,15 +56,18 @@ class _JaxOverSampler(BaseOverSampler):
         seed = int(check_random_state(self.random_state).randint(2 ** 31 - 1))
         root = jax.random.key(seed)
         method = self._synthesizer()
+        dense = X.toarray() if sparse.issparse(X) else X     # synthesis is dense; sparse in, sparse out
         X_parts, y_parts = [X], [y]
         for i, (cls, n_new) in enumerate(sorted(self._strategy(y).items(), key=lambda kv: str(kv[0]))):
             if n_new <= 0:
                 continue
             k_fit, k_sample = jax.random.split(jax.random.fold_in(root, i))
             mine = y == cls
-            state = method.fit(k_fit, jnp.asarray(X[mine], dtype), jnp.asarray(X[~mine], dtype))
+            state = method.fit(k_fit, jnp.asarray(dense[mine], dtype), jnp.asarray(dense[~mine], dtype))
             X_parts.append(np.asarray(method.sample(k_sample, state, int(n_new)).X).astype(X.dtype))
             y_parts.append(np.full(int(n_new), cls, dtype=y.dtype))
+        if sparse.issparse(X):
+            return sparse.vstack(X_parts, format=X.format), np.concatenate(y_parts)
         return np.concatenate(X_parts), np.concatenate(y_parts)
 
 

@@ -250,3 +250,53 @@ def test_forced_cpu_devices_give_identical_numbers(tmp_path):
     subprocess.run([sys.executable, str(script)], check=True, env=env)
     single = run(small_study(("ros", "smote"), reps=200, chunk_size=64)).table
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), single, check_exact=True)
+
+
+CONCURRENT_STUDY = """
+import json, sys
+import numpy as np
+from synthjax import dgp as D, learn, synth
+from synthjax.runner import Study, run
+truth = D.gaussian(np.zeros(3), np.array([1.0, 0.5, 0.0]))
+gens = {"smote": synth.smote(3), "ros": synth.random_oversampling()}
+study = Study("shared", truth, gens, learn.logistic(ridge=1e-3), (0.0, 0.5, 1.0), ((60, 12), (80, 12)), reps=64)
+if __name__ == "__main__":
+    res = run(study, out=sys.argv[1])
+    json.dump(dict(computed=[t["cell"] * 100 + list(gens).index(t["generator"]) for t in res.manifest["timings"]],
+                   by_others=res.manifest["cells_by_other_runs"], rows=len(res.table)), open(sys.argv[2], "w"))
+"""
+
+
+def test_two_concurrent_runs_share_one_out_folder(tmp_path):
+    """Two processes started together on one --out: each computes only cells it claimed, neither computes
+    a cell the other finished, and both end with the complete, duplicate-free table of a single run."""
+    import subprocess
+    import sys
+    script = tmp_path / "shared_study.py"
+    script.write_text(CONCURRENT_STUDY)
+    out = tmp_path / "run"
+    procs = [subprocess.Popen([sys.executable, str(script), str(out), str(tmp_path / f"r{i}.json")],
+                              stderr=subprocess.PIPE, text=True) for i in range(2)]
+    logs = [p.communicate(timeout=600)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), logs
+    a, b = (json.loads((tmp_path / f"r{i}.json").read_text()) for i in range(2))
+    assert set(a["computed"]).isdisjoint(b["computed"])                         # no cell computed twice
+    assert len(a["computed"]) + len(b["computed"]) == 4                          # 2 generators × 2 sizes
+    assert len(a["by_others"]) == len(b["computed"]) and len(b["by_others"]) == len(a["computed"])
+    assert a["rows"] == b["rows"] == 4 * 64 * 3
+    spec = __import__("importlib.util").util.spec_from_file_location("shared_study", script)
+    module = __import__("importlib.util").util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    single = run(module.study).table
+    keys = ["cell", "generator", "rep", "size_index"]
+    merged = pd.read_parquet(out / "results.parquet").sort_values(keys).reset_index(drop=True)
+    assert not merged.duplicated(keys).any()
+    pd.testing.assert_frame_equal(merged, single.sort_values(keys).reset_index(drop=True), check_exact=True)
+
+
+def test_cli_out_folder_that_cannot_be_created(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit, match="cannot write the output folder --out .*a_file/sub.*Not a directory"):
+        cli.main(["run", "sims/quickstart.py", "--reps", "2", "--out", str(blocker / "sub")])
+    assert blocker.read_text() == ""

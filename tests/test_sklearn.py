@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 from imblearn.pipeline import Pipeline
+from imblearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
@@ -60,3 +61,9 @@ def test_inside_imblearn_pipeline_and_grid_search():
                             cv=StratifiedKFold(3, shuffle=True, random_state=0)).mean()
     assert plain < grid.best_score_ <= 1.0
     assert grid.predict(X).shape == y.shape
+
+
+@parametrize_with_checks([getattr(sk, name)(random_state=0) for name in sk.__all__])
+def test_imblearn_common_sampler_checks(estimator, check):
+    """imbalanced-learn's own common sampler checks (sparse input, pandas, dtypes, strategies …)."""
+    check(estimator)

@@ -127,3 +127,17 @@ def test_metric_regret_regimes(x64):
     weight, share = T.augmentation_weights(2000, 100, jnp.asarray([0.0, 1900.0]))
     np.testing.assert_allclose(weight, [100 / 2100, 0.5])
     np.testing.assert_allclose(share, [0.0, 0.95])
+
+
+def test_fold_counts_are_checked_at_the_edge():
+    X0 = jax.random.normal(jax.random.key(0), (200, 2))
+    X1 = jax.random.normal(jax.random.key(1), (8, 2)) + 1.0
+    ros, lrn = S.random_oversampling(), learn.logistic(ridge=1e-3)
+    from synthjax import InvalidParameterError
+    with pytest.raises(InvalidParameterError, match="'K' parameter of generator_quality must be an int in \\[2, 4\\]"):
+        T.generator_quality(jax.random.key(2), ros, lrn, X0, X1, K=9)
+    with pytest.raises(InvalidParameterError, match="'K' parameter of generator_quality"):
+        jax.jit(lambda a, b: T.generator_quality(jax.random.key(2), ros, lrn, a, b, K=5).gqs)(X0, X1)
+    with pytest.raises(InvalidParameterError, match="'folds' parameter of select_size must be an int in \\[2, 8\\]"):
+        T.tg_vtss(jax.random.key(2), ros, lrn, X0, X1, folds=20)
+    assert np.isfinite(float(T.generator_quality(jax.random.key(2), ros, lrn, X0, X1, K=4).gqs))

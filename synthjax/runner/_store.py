@@ -4,6 +4,12 @@ A run directory holds ``run.json`` (the design description, its fingerprint, the
 block size) and ``shards/``: one Parquet file per (cell × block of replicates), each written to a
 temporary name and renamed, so an interrupted run leaves only complete shards. Resuming recomputes
 only missing shards; a run whose design or code changed is refused with a message saying what changed.
+
+Concurrent runs on one directory share the work: a run computes a cell only while it holds that cell's
+claim, an exclusive ``fcntl.flock`` on ``claims/<cell>.lock``. The kernel drops the lock when its owner
+exits or is killed, so a dead run's claims are taken over at once; a second run works on unclaimed
+cells and then waits for the claimed ones. (Where ``fcntl`` is missing, e.g. Windows, claims always
+succeed: runs then duplicate work, never corrupt it, since shards are written atomically.)
 """
 from __future__ import annotations
 
@@ -11,12 +17,18 @@ import datetime
 import hashlib
 import json
 import os
+import socket
 from pathlib import Path
 
 import jax
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+
+try:
+    import fcntl
+except ImportError:           # not POSIX: no claims
+    fcntl = None
 
 
 class DesignChanged(RuntimeError):
@@ -116,6 +128,41 @@ class RunStore:
         if not out and old.get("fingerprint") != new["fingerprint"]:
             out.append("the DGP, generators or learner changed (their parameters differ)")
         return out
+
+    def claim(self, cell: str) -> bool:
+        """Try to take the cell's claim (non-blocking); True if this process now holds it."""
+        held = self.__dict__.setdefault("_claims", {})
+        if cell in held:
+            return True
+        folder = self.path / "claims"
+        folder.mkdir(exist_ok=True)
+        fd = os.open(folder / f"{cell}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode())
+        held[cell] = fd
+        return True
+
+    def release(self, cell: str) -> None:
+        fd = self.__dict__.get("_claims", {}).pop(cell, None)
+        if fd is not None:
+            os.close(fd)          # closing the descriptor drops the lock
+
+    def release_all(self) -> None:
+        for cell in list(self.__dict__.get("_claims", {})):
+            self.release(cell)
+
+    def claim_owner(self, cell: str) -> str:
+        """Who holds (or last held) a cell's claim, e.g. 'pid 123 on host'."""
+        try:
+            return (self.path / "claims" / f"{cell}.lock").read_text() or "another run"
+        except OSError:
+            return "another run"
 
     def shard(self, cell: str, block: int) -> Path:
         return self.path / "shards" / f"{cell}__b{block:06d}.parquet"

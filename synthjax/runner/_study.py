@@ -326,6 +326,26 @@ def compute_cell(study: Study, size: int, risk_star, bayes: dict, job, emit) -> 
                 total_s=time.perf_counter() - t0)
 
 
+#: Seconds between looks at cells another run holds.
+CLAIM_POLL_S = 1.0
+
+
+def claimed(store: RunStore, jobs, elsewhere: list, by_others: list):
+    """Yield the jobs whose cell claim this run takes, each with the blocks still missing once claimed;
+    append to ``elsewhere`` the jobs another live run holds and to ``by_others`` the names of cells another
+    run finished meanwhile. Lazy: a local executor claims each cell just before computing it."""
+    for job in jobs:
+        if not store.claim(job.name):
+            elsewhere.append(job)
+            continue
+        missing = tuple(b for b in job.blocks if not store.has(job.name, b))
+        if missing:
+            yield dataclasses.replace(job, blocks=missing)
+            continue
+        store.release(job.name)
+        by_others.append(job.name)
+
+
 def run(study: Study, verbose: bool = False, out=None, shard: tuple | None = None, force: bool = False,
         max_memory=None, executor=None) -> Results:
     """Run every shape-cell of the study; return the long table, the summary and the manifest.
@@ -340,7 +360,9 @@ def run(study: Study, verbose: bool = False, out=None, shard: tuple | None = Non
     (bytes or '4GiB') chooses the block size from a memory budget instead of ``chunk_size``; the peak
     resident memory is recorded in the manifest. ``executor``: ``LocalExecutor()`` (default) or
     ``RayExecutor(...)``. A cell that raises is recorded with its error and the grid goes on; failed
-    replicates (status ≠ 0) stay in the table.
+    replicates (status ≠ 0) stay in the table. Two runs on one ``out`` share the work: each computes
+    only cells it has claimed (``RunStore.claim``), then waits for the cells the other holds (taking
+    them over if it dies); ``manifest['cells_by_other_runs']`` lists what the other computed.
     """
     t_start = time.perf_counter()
     executor = executor or LocalExecutor()
@@ -381,17 +403,45 @@ def run(study: Study, verbose: bool = False, out=None, shard: tuple | None = Non
         progress.advance(size, f"{job.row.generator} n0={job.row.n0} n1={job.row.n1}")
 
     compute = partial(compute_cell, study, size, risk_star, bayes)
-    for job, outcome in executor.run_cells(compute, [j for j in jobs if j.blocks], write):
+
+    def settle(job, outcome):
+        if store is not None:
+            store.release(job.name)
         if isinstance(outcome, BaseException):
             failures[job.name] = f"{type(outcome).__name__}: {outcome}"
             if store is not None:
                 store.record_error(job.name, outcome)
             print(f"\nsynthjax: cell {job.name} ({job.row.generator}, n0={job.row.n0}, n1={job.row.n1}) failed: "
                   f"{outcome}", file=sys.stderr)
-            continue
+            return
         timings.append(outcome)
         if store is not None:
             store.clear_error(job.name)
+
+    by_others = []
+    try:
+        if store is None:
+            for job, outcome in executor.run_cells(compute, [j for j in jobs if j.blocks], write):
+                settle(job, outcome)
+        else:
+            claimed_elsewhere = []
+            for job, outcome in executor.run_cells(compute, claimed(store, [j for j in jobs if j.blocks],
+                                                                    claimed_elsewhere, by_others), write):
+                settle(job, outcome)
+            while claimed_elsewhere:           # cells another live run holds: wait, take over if it dies
+                print(f"synthjax: waiting for {len(claimed_elsewhere)} cell(s) computed by "
+                      f"{store.claim_owner(claimed_elsewhere[0].name)} on this folder ...", file=sys.stderr)
+                time.sleep(CLAIM_POLL_S)
+                waiting, claimed_elsewhere = claimed_elsewhere, []
+                for job, outcome in executor.run_cells(compute, claimed(store, waiting, claimed_elsewhere, by_others),
+                                                       write):
+                    settle(job, outcome)
+    finally:
+        if store is not None:
+            store.release_all()
+    if by_others:
+        print(f"synthjax: {len(by_others)} cell(s) were computed by another run on this folder: "
+              f"{', '.join(by_others)}", file=sys.stderr)
     progress.close()
     if store is not None:
         table, summary = store.collect(cells, Path(out) / "results.parquet")
@@ -407,7 +457,7 @@ def run(study: Study, verbose: bool = False, out=None, shard: tuple | None = Non
                                                          intercept=float(theta_star.intercept)),
                     risk_star=float(risk_star), bayes_metrics=bayes, timings=timings,
                     compile_s=sum(t["compile_s"] for t in timings), wall_s=time.perf_counter() - t_start,
-                    failed_cells=failures, missing_cells=missing, shard=list(shard) if shard else None,
+                    failed_cells=failures, missing_cells=missing, cells_by_other_runs=by_others, shard=list(shard) if shard else None,
                     block_size=size, max_memory=max_memory, peak_rss=peak, executor=type(executor).__name__,
                     machine=dict(platform=platform.platform(), processor=platform.processor(),
                                  devices=[str(d) for d in jax.devices()]))

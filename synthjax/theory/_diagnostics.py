@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import scipy.stats
 
+from .._validate import check_int
 from ._moments import sample_moments
 
 RIDGE_INV = 1e-8  # relative regularisation of the matrices inverted below ("regularise inverses slightly")
@@ -84,8 +85,12 @@ def generator_quality(key, synth, learner, X0, X1, K: int = 3, hyper=None, synth
     H, Σ0, Σ1 from the held-out real points, Σ_syn from the synthetic points. Averaged over folds:
     GQS = [ñ_bal²/(2n0) δᵀH⁻¹δ] / tr(H⁻¹Σ_aug), Σ_aug = ½Σ0 + (n1/(2n0))Σ1 + ((n0 − n1)/(2n0))Σ_syn.
     Large values mean the generator's bias dominates the variance it removes.
+
+    Raises:
+      InvalidParameterError: K not an int in [2, ⌊n1/2⌋] (each held-out fold needs ≥ 2 minority points).
     """
     n0, n1 = X0.shape[0], X1.shape[0]
+    check_int(K, "K", "generator_quality", 2, n1 // 2)   # every held-out fold keeps ≥ 2 minority points
     n_bal = n0 - n1
     k0, k1, kg = jax.random.split(key, 3)
 

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import metrics as M
+from .._validate import check_float, check_int
 from ..synth import nested_mask
 from ._diagnostics import fold_split, generator_quality, symmetry_test
 from ._predict import theory_target_size
@@ -52,6 +53,10 @@ def _validation_losses(key, synth, learner, X0, X1, gammas, gamma_max, folds, ho
     """(C,) balanced validation loss of each candidate: K-fold CV (``folds``) or one stratified
     hold-out split (``holdout`` fraction, used when folds is None)."""
     n0, n1 = X0.shape[0], X1.shape[0]
+    if folds is None:
+        check_float(holdout, "holdout", "select_size", 0.0, 1.0, lo_open=True, hi_open=True)
+    else:
+        check_int(folds, "folds", "select_size", 2, n1)   # every validation fold holds ≥ 1 minority point
     k0, k1, kg = jax.random.split(key, 3)
 
     def one(k, h0, t0, h1, t1):

@@ -141,7 +141,9 @@ class Tuner:
         self.fold = jax.jit(partial(fold_predictions, task=task, pool=pool, counts=self.counts[:, :2].astype(int)))
 
     def evaluate(self, key, data, r: float) -> pd.DataFrame:
-        """Validation loss (balanced) and test losses per condition of every grid point for one r."""
+        """Validation loss (balanced mean loss) and test losses per condition of every grid point for one r:
+        cross-entropy per class (classification) or RMSE per region (regression, Table 2's metric);
+        ``test_loss`` is the mean of the two, as the paper's "overall" column."""
         k_split, k_a, k_b = jax.random.split(key, 3)
         G, D = split_blocks(k_split, data.train, r)
         val_pred, test_pred = self.fold(k_a, G=G, D=D, val=data.val, test=data.test)
@@ -153,11 +155,12 @@ class Tuner:
         val_loss = jax.vmap(lambda p: self.task.prediction_loss(p, val_rows, val_cond))(val_pred)
         test_loss = jax.vmap(lambda p: self.task.prediction_loss(p, test_rows, test_cond))(test_pred)
         n0 = data.test[0].shape[0]
+        per_region = np.sqrt if self.task.name == "regression" else (lambda v: v)   # the paper's RMSE per region
         out = pd.DataFrame(dict(r=r, m_frac=self.counts[:, 2], alpha=self.counts[:, 3],
                                 n_majority=self.counts[:, 0].astype(int), n_minority=self.counts[:, 1].astype(int),
                                 val_loss=np.asarray(val_loss.mean(1)),
-                                test_loss_majority=np.asarray(test_loss[:, :n0].mean(1)),
-                                test_loss_minority=np.asarray(test_loss[:, n0:].mean(1))))
+                                test_loss_majority=per_region(np.asarray(test_loss[:, :n0].mean(1))),
+                                test_loss_minority=per_region(np.asarray(test_loss[:, n0:].mean(1)))))
         out["test_loss"] = (out.test_loss_majority + out.test_loss_minority) / 2
         return out
 
@@ -260,17 +263,20 @@ def run_replicates(tuners: dict, draw: Callable, reps: int, seed: int, verbose: 
 
 def paper_table(per_rep: pd.DataFrame, paper: dict | None = None) -> pd.DataFrame:
     """The layout of CoDSA's tables: per method, mean (SD) over replicates of the majority, minority and
-    overall test loss, the median chosen (r, m/n, α), and the paper's published values beside them
-    where given (``paper[method] = (majority, minority, overall)``)."""
+    overall test loss, the median chosen (r, m/n, α), and the paper's published mean (SD) beside them
+    where given (``paper[method] = ((mean, sd) majority, (mean, sd) minority, (mean, sd) overall)``), with
+    whether our mean lies within one published SD of the published mean."""
     rows = []
     for method, g in per_rep.groupby("method", sort=False):
         row = dict(method=method, reps=len(g))
-        for col, label in zip(LOSS_COLUMNS, ("majority", "minority", "overall")):
+        published = (paper or {}).get(method)
+        for i, (col, label) in enumerate(zip(LOSS_COLUMNS, ("majority", "minority", "overall"))):
             row[label] = g[col].mean()
             row[label + "_sd"] = g[col].std(ddof=1) if len(g) > 1 else np.nan
             row[label + " mean (SD)"] = f"{row[label]:.3f} ({row[label + '_sd']:.3f})"
-            published = (paper or {}).get(method)
-            row[label + " (paper)"] = "n/a" if published is None else f"{published[LOSS_COLUMNS.index(col)]:.3f}"
+            row[label + " (paper)"] = "n/a" if published is None else f"{published[i][0]:.4f} ({published[i][1]:.4f})"
+            row[label + " within SD"] = ("n/a" if published is None else
+                                         "yes" if abs(row[label] - published[i][0]) <= published[i][1] else "no")
         row.update(r=g.r.median(), m_frac=g.m_frac.median(), alpha=g.alpha.median())
         rows.append(row)
     return pd.DataFrame(rows)
@@ -302,6 +308,11 @@ def report(results, out_dir, title: str, loss_name: str) -> list:
                ", ".join(f"{m} {by.loc[m, 'overall']:.3f}" for m in codsa_rows) + "." +
                (" The paper's published values are not printed beside ours (the 'paper' columns read n/a): fill "
                 "PAPER in the study file." if (table["overall (paper)"] == "n/a").all() else ""))
+    verdict += "".join(
+        f" {m} vs the paper: majority {by.loc[m, 'majority within SD']}, minority {by.loc[m, 'minority within SD']}, "
+        f"overall {by.loc[m, 'overall within SD']} (our mean within the published SD of the published mean)."
+        for m in by.index if by.loc[m, "overall (paper)"] != "n/a")
+    verdict += "".join(f" {note}" for note in results.manifest["study"].get("paper_notes", ()))
     plot.write_findings(out_dir, title, "CoDSA's tuned conditional diffusion augmentation (and its transfer variant) "
                         "lowers the minority and overall test loss below no augmentation, SMOTE and ADASYN tuned on "
                         "the same (m, α) grids.", observed, verdict, caption)

@@ -56,6 +56,9 @@ def test_every_study_runs_tiny_and_redraws_from_saved_results(tmp_path, name, mo
         assert len(shards) == 2 and all(p.stat().st_mtime_ns == t for p, t in shards.items())
         with pytest.raises(DesignChanged, match="reps"):
             module.run(reps=3, seed=1, out=tmp_path / "run")
+        by = results.summary.set_index("method")                          # the paper's Table 1/2 beside ours
+        assert by.loc["CoDSA", "overall (paper)"] == f"{module.PAPER['CoDSA'][2][0]:.4f} ({module.PAPER['CoDSA'][2][1]:.4f})"
+        assert by.loc["CoDSA", "overall within SD"] in ("yes", "no")
     else:
         results = module.run(reps=3, seed=1) if hasattr(module, "run") else run(module.study(reps=3, seed=1))
     assert len(results.summary) > 0
@@ -64,6 +67,8 @@ def test_every_study_runs_tiny_and_redraws_from_saved_results(tmp_path, name, mo
     assert written and all(p.exists() and p.with_suffix(".pdf").exists() for p in written)
     findings = (tmp_path / "findings.md").read_text()
     assert "**Claim.**" in findings and "**Agreement.**" in findings
+    if name.startswith("codsa"):
+        assert "CoDSA vs the paper: majority" in findings
 
 
 def test_figures_command_redraws_and_reports_missing(tmp_path, capsys):

@@ -2,6 +2,7 @@
 
     synthjax run sims/<study>.py [--reps R] [--out DIR] [--seed S] [--dtype float32|float64] [--full]
                                  [--shard i/N] [--force] [--max-memory 4GiB] [--executor local|ray]
+                                 [--no-compile-cache]
     synthjax figures [sims/<study>.py ...] [--root results]
     synthjax status <run dir>      synthjax collect <run dir>
 
@@ -10,7 +11,8 @@ grid runner) or ``run(reps=None, seed=0, full=False[, out=None]) -> Results`` (a
 replicate: tuners, tests; with an ``out`` parameter it is given the output folder to keep finished
 replicates in, so a rerun resumes). It may define ``figures(results, out_dir) -> [paths]``, which draws its figures and
 writes its ``findings.md`` from saved results (default: the size curve of the balanced excess risk),
-and ``PRINT_COLUMNS`` for the printed summary. ``synthjax figures`` redraws every study's figures from
+``annotate(summary) -> summary``, which adds prediction columns (theory beside simulation) to a grid
+study's summary before it is saved and printed, and ``PRINT_COLUMNS`` for the printed summary. ``synthjax figures`` redraws every study's figures from
 ``results/<study>/`` without re-running anything.
 """
 from __future__ import annotations
@@ -65,6 +67,9 @@ def _run(args) -> int:
     import jax
     if args.dtype == "float64":  # set before any array is made; recorded in the manifest
         jax.config.update("jax_enable_x64", True)
+    if not args.no_compile_cache:
+        from ._compile_cache import enable_compile_cache
+        enable_compile_cache()
     import pandas as pd
 
     from . import runner
@@ -91,6 +96,8 @@ def _run(args) -> int:
         if args.shard is not None:
             print(f"synthjax: shard {args.shard[0]}/{args.shard[1]} done; `synthjax collect {out}` merges.",
                   file=sys.stderr)
+        elif hasattr(module, "annotate") and len(results.summary):
+            results.summary = module.annotate(results.summary)
     results.save(out)
     columns = [c for c in getattr(module, "PRINT_COLUMNS", DEFAULT_COLUMNS) if c in results.summary]
     with pd.option_context("display.width", 160, "display.max_rows", 400, "display.float_format", "{:.4g}".format):
@@ -193,6 +200,8 @@ def main(argv=None) -> int:
     r.add_argument("--executor", choices=["local", "ray"], default="local",
                    help="where cells run: this process (default) or Ray tasks")
     r.add_argument("--ray-address", default=None, help="Ray cluster to join (default: start a local one)")
+    r.add_argument("--no-compile-cache", action="store_true", help="do not use the persistent XLA compilation "
+                   "cache (default on, in $SYNTHJAX_CACHE_DIR or ~/.cache/synthjax/xla; env SYNTHJAX_NO_COMPILE_CACHE=1)")
     st = sub.add_parser("status", help="list finished, missing and failed cells of a run directory")
     st.add_argument("run")
     co = sub.add_parser("collect", help="merge a run directory's shards into results/summary and list missing cells")

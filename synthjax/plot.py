@@ -63,10 +63,13 @@ def _finish(fig, axes, caption_text, path):
 
 def size_curve(summary: pd.DataFrame, metric: str = "excess_risk", x: str = "gamma",
                by: str = "generator", title: str | None = None, caption_text: str | None = None,
-               log_y: bool = False, path: str | Path | None = None):
+               log_y: bool = False, path: str | Path | None = None, predicted: dict | None = None,
+               optimum: str | None = None):
     """Plot ``metric`` against the synthetic size, one line per ``by`` value, with 95% MC bands.
 
     One panel per (n0, n1) cell. NaN cells (all replicates failed) leave gaps, never an error.
+    ``predicted`` ({label: column}) draws each group's predictions dashed/dotted beside it; ``optimum``
+    names a column holding the group's predicted best x, marked (▼) on the first prediction.
     Writes ``path`` as PNG and the same name as vector PDF when ``path`` is given. Returns the figure.
     """
     if metric not in summary or x not in summary:
@@ -74,12 +77,22 @@ def size_curve(summary: pd.DataFrame, metric: str = "excess_risk", x: str = "gam
     cells = summary[["n0", "n1"]].drop_duplicates().to_numpy()
     fig, axes = plt.subplots(1, len(cells), figsize=(5.2 * len(cells), 4.0), squeeze=False)
     for ax, (n0, n1) in zip(axes[0], cells):
-        _series(ax, summary[(summary.n0 == n0) & (summary.n1 == n1)], x, metric, by, metric + "_mcse")
+        cell = summary[(summary.n0 == n0) & (summary.n1 == n1)]
+        _series(ax, cell, x, metric, by, metric + "_mcse", predicted)
+        if optimum is not None and predicted:
+            first = next(iter(predicted.values()))
+            for colour, (_, g) in zip(PALETTE * 4, cell.groupby(by, sort=False)):
+                g = g.sort_values(x)
+                best = float(g[optimum].iloc[0])
+                ax.plot([best], [np.interp(best, g[x], g[first])], marker="v", ms=7, color=colour, ls="none")
         ax.set_xlabel(LABELS.get(x, x))
         ax.set_ylabel(LABELS.get(metric, metric))
         ax.set_title(title or f"n0 = {n0}, n1 = {n1}", fontsize=10)
         if log_y:
             ax.set_yscale("log")
+            floor = cell[metric][cell[metric] > 0].min()
+            if np.isfinite(floor):          # predictions may dip far below what was simulated: keep the data in view
+                ax.set_ylim(bottom=0.3 * floor)
     return _finish(fig, axes[0], caption_text, path)
 
 

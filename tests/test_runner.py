@@ -300,3 +300,25 @@ def test_cli_out_folder_that_cannot_be_created(tmp_path):
     with pytest.raises(SystemExit, match="cannot write the output folder --out .*a_file/sub.*Not a directory"):
         cli.main(["run", "sims/quickstart.py", "--reps", "2", "--out", str(blocker / "sub")])
     assert blocker.read_text() == ""
+
+
+def test_persistent_compile_cache_on_by_default_and_opt_out(tmp_path):
+    """The CLI's cache writes compiled programs to $SYNTHJAX_CACHE_DIR (recorded in the manifest); the
+    environment variable SYNTHJAX_NO_COMPILE_CACHE=1 turns it off."""
+    import os
+    import subprocess
+    import sys
+    code = ("import jax, jax.numpy as jnp, json, sys\n"
+            "from synthjax import enable_compile_cache\n"
+            "from synthjax.runner._study import jax_flags\n"
+            "print(json.dumps([enable_compile_cache(), jax_flags()['jax_compilation_cache_dir']]))\n"
+            "jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)   # this tiny program too\n"
+            "jax.jit(lambda x: jnp.linalg.eigh(x @ x.T + jnp.arange(400.0).reshape(20, 20))[1].sum())"
+            "(jnp.ones((20, 20))).block_until_ready()\n")
+    env = dict(os.environ, SYNTHJAX_CACHE_DIR=str(tmp_path / "cache"))
+    on = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert json.loads(on.stdout) == [str(tmp_path / "cache")] * 2
+    assert any((tmp_path / "cache").iterdir())
+    env.update(SYNTHJAX_NO_COMPILE_CACHE="1", SYNTHJAX_CACHE_DIR=str(tmp_path / "off"))
+    off = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert json.loads(off.stdout) == [None, None] and not (tmp_path / "off").exists()

@@ -18,6 +18,15 @@ def test_quickstart_and_aligned_biased(tmp_path):
         module.N1_QUICK = (6, 25, 100)                # (used by aligned_biased only)
         study = module.study(reps=3)
         results = run(study)
+        if name == "quickstart":                    # theory beside simulation: the columns the CLI adds and prints
+            results.summary = module.annotate(results.summary)
+            by = results.summary.set_index(["generator", "gamma"])
+            assert np.isfinite(by[module.THEORY_COLUMNS].to_numpy()).all() and (by.excess_risk_theory > 0).all()
+            assert by.loc["oracle", "gamma_theory_opt"].iloc[0] == pytest.approx(1.0, abs=0.02)
+            assert by.loc[("oracle", 1.0), "excess_risk_population"] < 1e-5     # Q = P1 at balancing: θ(ñ) = θ*
+            assert (by.loc[("oracle", 0.0), "excess_risk_population"]
+                    == pytest.approx(by.loc[("SMOTE (k=5)", 0.0), "excess_risk_population"], rel=1e-5))
+            assert "excess_risk_theory" in module.PRINT_COLUMNS
         written = module.figures(results, tmp_path)
         assert all(p.exists() and p.with_suffix(".pdf").exists() for p in written)
         assert "**Agreement.**" in (tmp_path / "findings.md").read_text()

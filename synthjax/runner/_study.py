@@ -523,7 +523,7 @@ def jax_flags() -> dict:
     """The JAX settings that change numbers or random streams, for the manifest."""
     return {name: getattr(jax.config, name) for name in
             ("jax_enable_x64", "jax_default_prng_impl", "jax_threefry_partitionable",
-             "jax_default_matmul_precision")}
+             "jax_default_matmul_precision", "jax_compilation_cache_dir")}
 
 
 def versions() -> dict:

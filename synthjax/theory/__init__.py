@@ -2,12 +2,13 @@
 (Ma & Zhang, arXiv 2601.16120; SPEC §5–§6)."""
 from ._moments import ScoreMoments, law_moments, sample_moments
 from ._predict import (FirstOrderRisk, ScoreGeometry, augmentation_weights, first_order_risk, generator_moments,
-                       metric_regret_curve, mismatch, population_excess_curve, population_root, score_geometry,
+                       marginal_generator_law, metric_regret_curve, mismatch, population_excess_curve, population_root, score_geometry,
                        theory_target_size)
 
 __all__ = ["ScoreMoments", "law_moments", "sample_moments", "ScoreGeometry", "score_geometry",
            "generator_moments", "mismatch", "FirstOrderRisk", "first_order_risk", "theory_target_size",
-           "population_root", "population_excess_curve", "augmentation_weights", "metric_regret_curve"]
+           "population_root", "population_excess_curve", "augmentation_weights", "metric_regret_curve",
+           "marginal_generator_law"]
 from ._diagnostics import (QualityScore, SymmetryTest, balanced_fit, fold_split, generator_quality,
                            symmetry_test)
 from ._tuners import (BIASED, REALISTIC, SYMMETRIC, TGVTSSResult, TunedFit, balancing, select_size, tg_vtss,

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ..dgp import law_risk
+from ..dgp import SampleLaw, law_risk
 from ..learn import LinearParams
 from ._moments import ScoreMoments, law_moments
 
@@ -120,6 +120,21 @@ def population_root(dgp, learner, n0, n1, n_syn, Q_law, max_iter: int = 30) -> L
 
     weights = jnp.stack([jnp.ravel(a) for a in jnp.broadcast_arrays(*(jnp.asarray(v, dtype) for v in (n0, n1, n_syn)))], 1)
     return solve(weights)
+
+
+def marginal_generator_law(key, synthesizer, dgp, n0: int, n1: int, samples: int = 256, per_sample: int = 256):
+    """The marginal law of one synthetic point, E over real samples of the generator's law, as a
+    ``SampleLaw`` of ``samples × per_sample`` draws: each block of ``per_sample`` points comes from the
+    generator fitted to its own independent real data set (n0, n1) of the DGP. This is the Q of the
+    first-order theory for a fitted generator (SPEC §5), which ignores the dependence of the synthetic
+    points on the real minority sample they augment — for random oversampling or SMOTE that dependence
+    is what the simulated bias floor adds on top of the prediction."""
+    def block(k):
+        k_data, k_fit, k_draw = jax.random.split(k, 3)
+        X0, X1 = dgp.sample(k_data, n0, n1)
+        return synthesizer.sample(k_draw, synthesizer.fit(k_fit, X1, X0), per_sample).X
+    X = jax.jit(jax.vmap(block))(jax.random.split(key, samples))
+    return SampleLaw(X.reshape(-1, X.shape[-1]))
 
 
 def population_excess_curve(dgp, learner, n0, n1, n_syn, Q_law):

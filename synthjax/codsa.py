@@ -40,7 +40,7 @@ class Task(NamedTuple):
     """How rows become (features, target): classification (target = the condition) or regression
     (target = the last column), and the per-point loss of the downstream learner."""
     name: str
-    learner: MLPLearner
+    learner: MLPLearner            # or a ``HostLearner`` (scikit-learn, fitted on the host)
 
     def features(self, rows):
         return rows if self.name == "classification" else rows[:, :-1]
@@ -57,6 +57,7 @@ class Task(NamedTuple):
         return (pred - y) ** 2
 
     def predict(self, params, X):
+        """Probabilities (classification) or predictions of a fitted ``MLPLearner``."""
         s = self.learner.score(params, X)
         return jax.nn.sigmoid(s) if self.name == "classification" else s
 
@@ -122,6 +123,33 @@ def fold_predictions(key, task: Task, pool: Callable, G, D, counts, val, test):
     return predict(val), predict(test)
 
 
+class HostLearner(NamedTuple):
+    """A scikit-learn estimator as the downstream model (e.g. the paper's ``RandomForestRegressor`` of
+    Table 2): ``make()`` returns a fresh estimator with ``fit(X, y)`` and ``predict(X)``. It is fitted on the
+    host, one grid point after another; the pools are still drawn by the compiled generators."""
+    name: str
+    make: Callable
+
+
+def host_fold_predictions(key, task: Task, pool: Callable, G, D, counts, val, test):
+    """``fold_predictions`` for a ``HostLearner``: one fit per grid point on D ∪ the first counts[p]
+    rows of each pool; predictions (P, n_val) and (P, n_test) as NumPy arrays."""
+    k_pool, _ = jax.random.split(key)
+    pools = pool(k_pool, G, tuple(int(c) for c in np.asarray(counts).max(axis=0)))
+    rows, cond = (np.asarray(a) for a in _stack(tuple(D) + tuple(pools), len(D)))
+    block = np.concatenate([np.full(b.shape[0], i) for i, b in enumerate(tuple(D) + tuple(pools))])
+    position = np.concatenate([np.arange(b.shape[0]) for b in tuple(D) + tuple(pools)])
+    X, y = np.asarray(task.features(rows)), np.asarray(task.target(rows, cond))
+    Xv, Xt = (np.asarray(task.features(_stack(b)[0])) for b in (val, test))
+    val_pred, test_pred = [], []
+    for c in np.asarray(counts):
+        keep = (block < len(D)) | (position < c[np.maximum(block - len(D), 0) % len(c)])
+        model = task.learner.make().fit(X[keep], y[keep])
+        val_pred.append(model.predict(Xv))
+        test_pred.append(model.predict(Xt))
+    return np.stack(val_pred), np.stack(test_pred)
+
+
 class Tuner:
     """One augmentation method with its grids: ``Tuner(task, pool, r_grid, m_grid, alpha_grid, n_train)``;
     ``tune(key, data)`` evaluates every (r, m, α) and returns (the chosen row — minimum validation loss —,
@@ -138,7 +166,10 @@ class Tuner:
             check_float(m, "m", owner, 0.0)
         self.task, self.r_grid, self.crossfit = task, tuple(float(r) for r in r_grid), crossfit
         self.counts = grid_counts(m_grid, alpha_grid, n_train)
-        self.fold = jax.jit(partial(fold_predictions, task=task, pool=pool, counts=self.counts[:, :2].astype(int)))
+        counts = self.counts[:, :2].astype(int)
+        self.fold = (partial(host_fold_predictions, task=task, pool=jax.jit(pool, static_argnums=2), counts=counts)
+                     if isinstance(task.learner, HostLearner) else
+                     jax.jit(partial(fold_predictions, task=task, pool=pool, counts=counts)))
 
     def evaluate(self, key, data, r: float) -> pd.DataFrame:
         """Validation loss (balanced mean loss) and test losses per condition of every grid point for one r:
@@ -220,15 +251,23 @@ def no_pool(key, G, counts):
 LOSS_COLUMNS = ["test_loss_majority", "test_loss_minority", "test_loss"]
 
 
+def baselines(task: Task, n_train: int, m_grid, alpha_grid, k: int = 5, label: str = "") -> dict:
+    """No augmentation, SMOTE and ADASYN (k neighbours; r = 1) tuned on the (m, α) grid, as the official
+    code tunes them; ``label`` is appended to each name (e.g. " [paper's network]")."""
+    from . import synth
+    return {f"No augmentation{label}": Tuner(task, no_pool, (1.0,), (0.0,), alpha_grid[:1], n_train),
+            f"SMOTE (k={k}){label}": Tuner(task, interpolation_pool(synth.smote(k)), (1.0,), m_grid, alpha_grid,
+                                          n_train),
+            f"ADASYN (k={k}){label}": Tuner(task, interpolation_pool(synth.adasyn(k)), (1.0,), m_grid, alpha_grid,
+                                           n_train)}
+
+
 def methods(task: Task, n_train: int, config: DF.DiffusionConfig, r_grid, m_grid, alpha_grid, transfer=None,
             crossfit: bool = False, k: int = 5, learning_rate: float = 1e-3) -> dict:
-    """The compared methods as tuners: no augmentation, SMOTE and ADASYN (k neighbours; r = 1), CoDSA
-    (conditional DDPM) and, with ``transfer = (autoencoder, pretrained denoiser)``, CoDSA with transfer."""
-    from . import synth
-    out = {"No augmentation": Tuner(task, no_pool, (1.0,), (0.0,), alpha_grid[:1], n_train),
-           f"SMOTE (k={k})": Tuner(task, interpolation_pool(synth.smote(k)), (1.0,), m_grid, alpha_grid, n_train),
-           f"ADASYN (k={k})": Tuner(task, interpolation_pool(synth.adasyn(k)), (1.0,), m_grid, alpha_grid, n_train),
-           "CoDSA": Tuner(task, diffusion_pool(config, learning_rate), r_grid, m_grid, alpha_grid, n_train, crossfit)}
+    """The compared methods as tuners: the ``baselines``, CoDSA (conditional DDPM) and, with
+    ``transfer = (autoencoder, pretrained denoiser)``, CoDSA with transfer."""
+    out = baselines(task, n_train, m_grid, alpha_grid, k)
+    out["CoDSA"] = Tuner(task, diffusion_pool(config, learning_rate), r_grid, m_grid, alpha_grid, n_train, crossfit)
     if transfer is not None:
         out["CoDSA (transfer)"] = Tuner(task, diffusion_pool(config, learning_rate, transfer), r_grid, m_grid,
                                         alpha_grid, n_train, crossfit)
@@ -264,12 +303,13 @@ def run_replicates(tuners: dict, draw: Callable, reps: int, seed: int, verbose: 
 def paper_table(per_rep: pd.DataFrame, paper: dict | None = None) -> pd.DataFrame:
     """The layout of CoDSA's tables: per method, mean (SD) over replicates of the majority, minority and
     overall test loss, the median chosen (r, m/n, α), and the paper's published mean (SD) beside them
-    where given (``paper[method] = ((mean, sd) majority, (mean, sd) minority, (mean, sd) overall)``), with
-    whether our mean lies within one published SD of the published mean."""
+    where given (``paper[method] = ((mean, sd) majority, (mean, sd) minority, (mean, sd) overall)``; a row
+    "method [variant]" is compared with ``paper[method]``), with whether our mean lies within one published
+    SD of the published mean."""
     rows = []
     for method, g in per_rep.groupby("method", sort=False):
         row = dict(method=method, reps=len(g))
-        published = (paper or {}).get(method)
+        published = (paper or {}).get(method.split(" [")[0])
         for i, (col, label) in enumerate(zip(LOSS_COLUMNS, ("majority", "minority", "overall"))):
             row[label] = g[col].mean()
             row[label + "_sd"] = g[col].std(ddof=1) if len(g) > 1 else np.nan
@@ -296,18 +336,25 @@ def report(results, out_dir, title: str, loss_name: str) -> list:
     plot.bars(table, "method", ["majority", "minority", "overall"], ["majority_sd", "minority_sd", "overall_sd"],
               ylabel=f"test {loss_name}", title=title, caption_text=caption, path=path)
     by = table.set_index("method")
-    codsa_rows = [m for m in by.index if m.startswith("CoDSA")]
-    baselines = [m for m in by.index if not m.startswith("CoDSA")]
-    best_base = by.loc[baselines, "overall"].idxmin()
     observed = "; ".join(f"{m}: overall {by.loc[m, 'overall mean (SD)']}, minority {by.loc[m, 'minority mean (SD)']}, "
                          f"chosen median r = {by.loc[m, 'r']:g}, m/n = {by.loc[m, 'm_frac']:g}, α = {by.loc[m, 'alpha']:g}"
                          for m in by.index)
-    wins = [m for m in codsa_rows if by.loc[m, "overall"] < by.loc[best_base, "overall"]]
-    verdict = (f"{'agrees' if wins else 'does not agree'}: the best baseline overall is {best_base} "
-               f"({by.loc[best_base, 'overall']:.3f}); " +
-               ", ".join(f"{m} {by.loc[m, 'overall']:.3f}" for m in codsa_rows) + "." +
-               (" The paper's published values are not printed beside ours (the 'paper' columns read n/a): fill "
-                "PAPER in the study file." if (table["overall (paper)"] == "n/a").all() else ""))
+    verdicts = []
+    variants = dict.fromkeys(m[m.index(" ["):] if " [" in m else "" for m in by.index)
+    for variant in variants:                 # compare methods only within one downstream learner
+        rows = [m for m in by.index if (m[m.index(" ["):] if " [" in m else "") == variant]
+        codsa_rows = [m for m in rows if m.startswith("CoDSA")]
+        baselines = [m for m in rows if not m.startswith("CoDSA")]
+        if not codsa_rows or not baselines:
+            continue
+        best_base = by.loc[baselines, "overall"].idxmin()
+        wins = [m for m in codsa_rows if by.loc[m, "overall"] < by.loc[best_base, "overall"]]
+        verdicts.append(f"{'agrees' if wins else 'does not agree'}{variant and ' for' + variant}: the best baseline "
+                        f"overall is {best_base} ({by.loc[best_base, 'overall']:.3f}); " +
+                        ", ".join(f"{m} {by.loc[m, 'overall']:.3f}" for m in codsa_rows) + ".")
+    verdict = " ".join(verdicts) + (
+        " The paper's published values are not printed beside ours (the 'paper' columns read n/a): fill PAPER in the "
+        "study file." if (table["overall (paper)"] == "n/a").all() else "")
     verdict += "".join(
         f" {m} vs the paper: majority {by.loc[m, 'majority within SD']}, minority {by.loc[m, 'minority within SD']}, "
         f"overall {by.loc[m, 'overall within SD']} (our mean within the published SD of the published mean)."

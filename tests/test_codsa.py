@@ -80,3 +80,23 @@ def test_tuner_picks_the_minimum_validation_loss_and_crossfits():
     assert len(grid) == 2 * 3 and best.val_loss == grid.val_loss.min()
     np.testing.assert_allclose(grid.test_loss, (grid.test_loss_majority + grid.test_loss_minority) / 2)
     assert np.isfinite(grid[["val_loss", "test_loss"]].to_numpy()).all()
+
+
+def test_host_learner_fits_the_explicit_subsets(x64):
+    """A scikit-learn downstream model (the paper's random forest for Table 2) is fitted on D ∪ the first
+    counts rows of each pool at every grid point, exactly as the compiled path's masks do."""
+    from sklearn.linear_model import LinearRegression
+    rng = np.random.default_rng(2)
+    block = lambda n, shift: jnp.asarray(rng.normal(size=(n, 4)) + shift)      # noqa: E731 - 3 features + target
+    D, pools = (block(30, 0.0), block(10, 1.0)), (block(12, 0.0), block(12, 1.0))
+    val, test = (block(6, 0.0), block(6, 1.0)), (block(7, 0.0), block(7, 1.0))
+    fixed_pool = lambda key, G, counts: tuple(p[:c] for p, c in zip(pools, counts))   # noqa: E731
+    task = codsa.Task("regression", codsa.HostLearner("ols", LinearRegression))
+    counts = np.array([[0, 0], [3, 7], [12, 12]])
+    val_pred, test_pred = codsa.host_fold_predictions(jax.random.key(0), task, fixed_pool, D, D, counts, val, test)
+    test_rows = np.asarray(jnp.concatenate(test))
+    for p, (c0, c1) in enumerate(counts):
+        rows = np.asarray(jnp.concatenate([D[0], D[1], pools[0][:c0], pools[1][:c1]]))
+        ref = LinearRegression().fit(rows[:, :-1], rows[:, -1])
+        np.testing.assert_allclose(test_pred[p], ref.predict(test_rows[:, :-1]), atol=1e-10)
+    assert val_pred.shape == (3, 12)

@@ -5,10 +5,10 @@ Classification: one logit s(x), weighted binary cross-entropy ℓ(s, y) = softpl
 y ∈ [0, 1] allowed). Objective: Σ w ℓ / Σ w + (weight_decay/2) Σ ‖W‖² over the weight matrices (biases
 unpenalised) — the ridge convention of ``learn.logistic``; with no hidden layer it is
 ``LogisticRegression(C=1/(weight_decay · Σw))`` on the standardised features, and
-``MLPClassifier(alpha=weight_decay · n)`` for the same network with unit weights. Regression: squared error ℓ(s, y) = (s − y)². Features are standardised with
-the weighted mean and SD of the training rows (kept in the parameters). Early stopping keeps the
-parameters with the lowest weighted validation loss and stops after ``patience`` steps without
-improvement (Prechelt 1998).
+``MLPClassifier(alpha=weight_decay · n)`` for the same network with unit weights. Regression: squared
+error ℓ(s, y) = (s − y)². Features are standardised with the weighted mean and SD of the training rows
+(kept in the parameters) unless ``standardise_features=False``. Early stopping keeps the parameters with
+the lowest weighted validation loss and stops after ``patience`` steps without improvement (Prechelt 1998).
 """
 from __future__ import annotations
 
@@ -53,11 +53,13 @@ def _squared(s, y):
 
 
 def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: float = 1e-3, steps: int = 1000,
-        batch_size: int | None = None, weight_decay: float = 0.0, patience: int = 100) -> MLPLearner:
+        batch_size: int | None = None, weight_decay: float = 0.0, patience: int = 100,
+        standardise_features: bool = True) -> MLPLearner:
     """An MLP learner (ReLU hidden layers) — CoDSA's downstream model for tabular data.
 
     batch_size None = full batch; patience 0 = no early stopping (validation still picks the best step
-    when validation data are given)."""
+    when validation data are given); ``standardise_features=False`` feeds the raw features (as the CoDSA
+    paper's network does)."""
     owner = "learn.mlp"
     check_choice(task, "task", owner, ("classification", "regression"))
     check_float(learning_rate, "learning_rate", owner, 0.0, lo_open=True)
@@ -84,7 +86,8 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
         X, y = jnp.asarray(X), jnp.asarray(y, X.dtype)
         w = jnp.ones(X.shape[0], X.dtype) if w is None else jnp.asarray(w, X.dtype)
         k_init, k_train = jax.random.split(key)
-        center, scale = standardise(X, w)
+        center, scale = standardise(X, w) if standardise_features else (jnp.zeros(X.shape[1], X.dtype),
+                                                                          jnp.ones(X.shape[1], X.dtype))
         cum_w = jnp.cumsum(w)
         with_net = lambda net: MLPParams(net, center, scale)  # noqa: E731 - the standardisation is not trained
 
@@ -107,4 +110,5 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
         return with_net(net), info
 
     default = MLPHyper(jnp.asarray(learning_rate), jnp.asarray(weight_decay))
-    return MLPLearner(f"mlp{tuple(hidden)}-{task}", task, fit, score, loss, default)
+    name = f"mlp{tuple(hidden)}-{task}" + ("" if standardise_features else "-raw")
+    return MLPLearner(name, task, fit, score, loss, default)

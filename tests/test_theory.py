@@ -141,3 +141,53 @@ def test_fold_counts_are_checked_at_the_edge():
     with pytest.raises(InvalidParameterError, match="'folds' parameter of select_size must be an int in \\[2, 8\\]"):
         T.tg_vtss(jax.random.key(2), ros, lrn, X0, X1, folds=20)
     assert np.isfinite(float(T.generator_quality(jax.random.key(2), ros, lrn, X0, X1, K=4).gqs))
+
+
+class _Generic:
+    """A linear learner seen only through the learner contract (fit, score, per-point loss): the theory must
+    take the autodiff path for it and give the closed-form path's numbers."""
+
+    def __init__(self, linear):
+        self.linear, self.loss = linear, linear.loss
+
+    def fit(self, X, y, w=None, hyper=None):      # params: every leaf trainable (coef alone without intercept)
+        params, info = self.linear.fit(X, y, w, hyper)
+        return (params if self.linear.intercept else params.coef), info
+
+    def score(self, params, X):
+        return self.linear.score(params if self.linear.intercept else learn.LinearParams(params, 0.0), X)
+
+
+@pytest.mark.parametrize("make", [lambda: learn.logistic(ridge=1e-3), lambda: learn.logistic(intercept=False),
+                                  lambda: learn.least_squares(**LS01)], ids=["logistic", "no-intercept", "ls"])
+def test_autodiff_moments_and_diagnostics_equal_the_linear_fast_path(x64, make):
+    truth = D.gaussian(np.zeros(3), np.array([1.0, 0.5, 0.0]), cov1=np.diag([2.0, 1.0, 0.5]))
+    X0, X1 = truth.sample(jax.random.key(0), 300, 40)
+    linear = make()
+    generic = _Generic(linear)
+    params, _ = linear.fit(jnp.concatenate([X0, X1]), jnp.r_[jnp.zeros(300), jnp.ones(40)])
+    w = jax.random.uniform(jax.random.key(1), (300,), jnp.float64)
+    fast, auto = T.sample_moments(linear.loss, params, X0, 0, linear.intercept, w), T.autodiff_moments(
+        linear, params, X0, 0, w)
+    for a, b in zip(fast, auto):
+        np.testing.assert_allclose(a, b, atol=1e-10, rtol=1e-10)
+    ta, tb = T.symmetry_test(linear, X0, X1), T.symmetry_test(generic, X0, X1)
+    np.testing.assert_allclose([ta.statistic, *ta.g_phi], [tb.statistic, *tb.g_phi], rtol=1e-10, atol=1e-12)
+    ros = S.random_oversampling()
+    qa, qb = (T.generator_quality(jax.random.key(2), ros, lrn, X0, X1, K=3) for lrn in (linear, generic))
+    np.testing.assert_allclose([qa.gqs, qa.bias, qa.variance], [qb.gqs, qb.bias, qb.variance], rtol=1e-10)
+
+
+def test_theory_refuses_a_learner_without_the_contract():
+    class NoLoss:
+        def fit(self, X, y, w=None, hyper=None):
+            return None, None
+
+        def score(self, params, X):
+            return X[:, 0]
+    X0, X1 = jnp.zeros((20, 2)), jnp.ones((10, 2))
+    from synthjax import InvalidParameterError
+    with pytest.raises(InvalidParameterError, match="'learner' parameter of symmetry_test .* without loss"):
+        T.symmetry_test(NoLoss(), X0, X1)
+    with pytest.raises(InvalidParameterError, match="'learner' parameter of generator_quality .* without loss"):
+        T.generator_quality(jax.random.key(0), S.random_oversampling(), NoLoss(), X0, X1, K=2)

@@ -1,11 +1,13 @@
 """The theory engine: score geometry, first-order predictions, diagnostics and size tuners
 (Ma & Zhang, arXiv 2601.16120; SPEC §5–§6)."""
-from ._moments import ScoreMoments, law_moments, sample_moments
+from ._moments import (ScoreMoments, autodiff_moments, law_moments, learner_moments, parameter_vector,
+                       sample_moments)
 from ._predict import (FirstOrderRisk, ScoreGeometry, augmentation_weights, first_order_risk, generator_moments,
                        marginal_generator_law, metric_regret_curve, mismatch, population_excess_curve, population_root, score_geometry,
                        theory_target_size)
 
-__all__ = ["ScoreMoments", "law_moments", "sample_moments", "ScoreGeometry", "score_geometry",
+__all__ = ["ScoreMoments", "law_moments", "sample_moments", "autodiff_moments", "learner_moments",
+           "parameter_vector", "ScoreGeometry", "score_geometry",
            "generator_moments", "mismatch", "FirstOrderRisk", "first_order_risk", "theory_target_size",
            "population_root", "population_excess_curve", "augmentation_weights", "metric_regret_curve",
            "marginal_generator_law"]

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import scipy.stats
 
 from .._validate import check_int
-from ._moments import sample_moments
+from ._moments import check_learner, learner_moments
 
 RIDGE_INV = 1e-8  # relative regularisation of the matrices inverted below ("regularise inverses slightly")
 
@@ -47,9 +47,10 @@ def symmetry_test(learner, X0, X1, level: float = 0.05, hyper=None) -> SymmetryT
     Under local symmetry (g_φ = 0) T is asymptotically χ²_p, p = number of parameters; reject when
     T > χ²_{p, 1−level}. Inverses carry a 1e−8 relative ridge.
     """
+    check_learner(learner, "symmetry_test")
     params, _ = balanced_fit(learner, X0, X1, hyper=hyper)
-    M0 = sample_moments(learner.loss, params, X0, 0, learner.intercept)
-    M1 = sample_moments(learner.loss, params, X1, 1, learner.intercept)
+    M0 = learner_moments(learner, params, X0, 0, owner="symmetry_test")
+    M1 = learner_moments(learner, params, X1, 1, owner="symmetry_test")
     p = M0.mean.shape[0]
     H, G = 0.5 * (M0.hessian + M1.hessian), M0.hessian - M1.hessian
     GHi = 0.5 * G @ _inv(H)
@@ -91,6 +92,7 @@ def generator_quality(key, synth, learner, X0, X1, K: int = 3, hyper=None, synth
     """
     n0, n1 = X0.shape[0], X1.shape[0]
     check_int(K, "K", "generator_quality", 2, n1 // 2)   # every held-out fold keeps ≥ 2 minority points
+    check_learner(learner, "generator_quality")
     n_bal = n0 - n1
     k0, k1, kg = jax.random.split(key, 3)
 
@@ -100,9 +102,9 @@ def generator_quality(key, synth, learner, X0, X1, K: int = 3, hyper=None, synth
         params, _ = balanced_fit(learner, X0[t0], X1[t1], hyper=hyper)
         kf, ks = jax.random.split(jax.random.fold_in(kg, k))
         pool = synth.sample(ks, synth.fit(kf, X1[t1], X0[t0], synth_hyper), n_bal).X
-        M0 = sample_moments(learner.loss, params, X0[h0], 0, learner.intercept)
-        M1 = sample_moments(learner.loss, params, X1[h1], 1, learner.intercept)
-        Ms = sample_moments(learner.loss, params, pool, 1, learner.intercept)
+        M0 = learner_moments(learner, params, X0[h0], 0, owner="generator_quality")
+        M1 = learner_moments(learner, params, X1[h1], 1, owner="generator_quality")
+        Ms = learner_moments(learner, params, pool, 1, owner="generator_quality")
         return Ms.mean - M1.mean, 0.5 * (M0.hessian + M1.hessian), M0.cov, M1.cov, Ms.cov
 
     g_psi, H, S0, S1, Ss = (jnp.mean(a, axis=0) for a in jax.vmap(fold)(jnp.arange(K)))

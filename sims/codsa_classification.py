@@ -47,6 +47,8 @@ PAPER_NOTES = (
 #: The paper's downstream network (official toy_classify.py): 3 × 128 ReLU on raw features, Adam 1e-3, batch 32,
 #: at most 100 epochs, early stopping with patience 10 epochs; (epochs, patience) per mode.
 PAPER_NETWORK_EPOCHS = dict(quick=(20, 5), full=(100, 10))
+#: Run the extra rows (the paper's network here, the paper's random forest in Table 2) beside ours.
+EXTRA_ROWS = True
 TASK, LOSS = "classification", "cross-entropy"
 SOURCE_ROWS = 10_000
 
@@ -85,7 +87,7 @@ def run(reps=None, seed=0, full=False, out=None, draw=dgp.codsa_classification, 
     transfer = codsa.pretrain_transfer(jax.random.fold_in(jax.random.key(seed), 10 ** 6),
                                        source(jax.random.fold_in(jax.random.key(seed), 10 ** 6 + 1), SOURCE_ROWS), config)
     tuners = codsa.methods(codsa.Task(task, learner), n_train, config, r_grid, m_grid, alpha_grid, transfer)
-    extra = extra_rows(task, n_train, full, r_grid, m_grid, alpha_grid, config, transfer)
+    extra = extra_rows(task, n_train, full, r_grid, m_grid, alpha_grid, config, transfer) if EXTRA_ROWS else {}
     tuners.update(extra)
     design = dict(design="CoDSA " + ("Table 1" if task == "classification" else "Table 2"), sizes=sizes,
                   learner=learner.name, learner_steps=s["steps"], r_grid=list(r_grid), m_grid=list(m_grid),

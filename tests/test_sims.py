@@ -1,4 +1,5 @@
 """Every study in sims/ runs at a tiny size and writes its table and figures; plots survive NaN cells."""
+import jax
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,8 +49,8 @@ TINY = {   # module constants shrunk so that every study runs in seconds
     "end_to_end": dict(GAMMA=(0.0, 1.0), N0=400, N1=40),
     "misspecification_map": dict(RATIOS=(2, 5), GAMMA=(0.0, 1.0)),
     "codsa_classification": CODSA_TINY,
-    "codsa_regression": CODSA_TINY,      # set on the classification module it delegates to
-}
+    "codsa_regression": dict(CODSA_TINY, EXTRA_ROWS=False),   # set on the classification module it delegates to;
+}                                                             # its random-forest rows: test_random_forest_rows
 
 
 @pytest.mark.parametrize("name", sorted(TINY))
@@ -78,6 +79,20 @@ def test_every_study_runs_tiny_and_redraws_from_saved_results(tmp_path, name, mo
     assert "**Claim.**" in findings and "**Agreement.**" in findings
     if name.startswith("codsa"):
         assert "CoDSA vs the paper: majority" in findings
+
+
+def test_random_forest_rows_of_table_2(monkeypatch):
+    """The paper's learner for Table 2: every method gets a [random forest] row, fitted on the host."""
+    module = _module("codsa_regression")
+    from synthjax import codsa, dgp
+    monkeypatch.setattr(module, "RF_TREES", 5)
+    rows = module.random_forest_rows("regression", 80, False, (1.0,), (0.0, 0.5), (0.5,), None, None)
+    assert sorted(rows) == sorted(f"{m} [random forest]" for m in ("No augmentation", "SMOTE (k=5)", "ADASYN (k=5)",
+                                                                    "CoDSA", "CoDSA (transfer)"))
+    data = dgp.codsa_regression(jax.random.key(0), dict(train=(60, 20), val=(20, 20), test=(20, 20)))
+    grid = rows["SMOTE (k=5) [random forest]"].evaluate(jax.random.key(1), data, 1.0)
+    assert len(grid) == 2 and np.isfinite(grid[["val_loss", "test_loss_majority", "test_loss_minority"]]).all().all()
+    assert isinstance(rows["CoDSA [random forest]"].task.learner, codsa.HostLearner)
 
 
 def test_figures_command_redraws_and_reports_missing(tmp_path, capsys):

@@ -138,9 +138,12 @@ def test_fold_counts_are_checked_at_the_edge():
         T.generator_quality(jax.random.key(2), ros, lrn, X0, X1, K=9)
     with pytest.raises(InvalidParameterError, match="'K' parameter of generator_quality"):
         jax.jit(lambda a, b: T.generator_quality(jax.random.key(2), ros, lrn, a, b, K=5).gqs)(X0, X1)
-    with pytest.raises(InvalidParameterError, match="'folds' parameter of select_size must be an int in \\[2, 8\\]"):
+    with pytest.raises(InvalidParameterError, match="'folds' parameter of tg_vtss must be an int in \\[2, 8\\]"):
         T.tg_vtss(jax.random.key(2), ros, lrn, X0, X1, folds=20)
-    assert np.isfinite(float(T.generator_quality(jax.random.key(2), ros, lrn, X0, X1, K=4).gqs))
+    with pytest.raises(InvalidParameterError, match="'folds' parameter of select_size must be an int in \\[2, 8\\]"):
+        T.vtss(jax.random.key(2), ros, lrn, X0, X1, folds=9)
+    assert np.isfinite(float(jax.jit(lambda a, b: T.generator_quality(jax.random.key(2), ros, lrn, a, b, K=4).gqs)(
+        X0, X1)))
 
 
 class _Generic:
@@ -171,11 +174,16 @@ def test_autodiff_moments_and_diagnostics_equal_the_linear_fast_path(x64, make):
         linear, params, X0, 0, w)
     for a, b in zip(fast, auto):
         np.testing.assert_allclose(a, b, atol=1e-10, rtol=1e-10)
-    ta, tb = T.symmetry_test(linear, X0, X1), T.symmetry_test(generic, X0, X1)
-    np.testing.assert_allclose([ta.statistic, *ta.g_phi], [tb.statistic, *tb.g_phi], rtol=1e-10, atol=1e-12)
     ros = S.random_oversampling()
-    qa, qb = (T.generator_quality(jax.random.key(2), ros, lrn, X0, X1, K=3) for lrn in (linear, generic))
-    np.testing.assert_allclose([qa.gqs, qa.bias, qa.variance], [qb.gqs, qb.bias, qb.variance], rtol=1e-10)
+
+    @jax.jit
+    def diagnostics(X0, X1):        # compiled: both learners' symmetry test and GQS in one program
+        tests = [T.symmetry_test(lrn, X0, X1) for lrn in (linear, generic)]
+        quality = [T.generator_quality(jax.random.key(2), ros, lrn, X0, X1, K=3) for lrn in (linear, generic)]
+        return [jnp.concatenate([t.statistic[None], t.g_phi, jnp.stack([q.gqs, q.bias, q.variance])])
+                for t, q in zip(tests, quality)]
+    fast_path, generic_path = diagnostics(X0, X1)
+    np.testing.assert_allclose(fast_path, generic_path, rtol=1e-10, atol=1e-12)
 
 
 def test_theory_refuses_a_learner_without_the_contract():

@@ -119,6 +119,8 @@ def tg_vtss(key, synth, learner, X0, X1, gqs_folds: int = 3, folds: int | None =
     All candidate sets live in one fixed array with a validity mask, so the regime is data, not control
     flow: the whole procedure vmaps over replicates. The decision and diagnostics are returned.
     """
+    if folds is not None:            # checked before any work (select_size checks it again at the end)
+        check_int(folds, "folds", "tg_vtss", 2, X1.shape[0])
     ks, kq, kt = jax.random.split(key, 3)
     test = symmetry_test(learner, X0, X1, hyper=hyper)
     quality = generator_quality(kq, synth, learner, X0, X1, K=gqs_folds, hyper=hyper, synth_hyper=synth_hyper)

@@ -12,8 +12,8 @@ replicate: tuners, tests; with an ``out`` parameter it is given the output folde
 replicates in, so a rerun resumes). It may define ``figures(results, out_dir) -> [paths]``, which draws its figures and
 writes its ``findings.md`` from saved results (default: the size curve of the balanced excess risk),
 ``annotate(summary) -> summary``, which adds prediction columns (theory beside simulation) to a grid
-study's summary before it is saved and printed, and ``PRINT_COLUMNS`` for the printed summary. ``synthjax figures`` redraws every study's figures from
-``results/<study>/`` without re-running anything.
+study's summary before it is saved and printed, and ``PRINT_COLUMNS`` for the printed summary.
+``synthjax figures`` redraws every study's figures from ``results/<study>/`` without re-running anything.
 """
 from __future__ import annotations
 

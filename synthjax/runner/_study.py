@@ -424,13 +424,15 @@ def run(study: Study, verbose: bool = False, out=None, shard: tuple | None = Non
             for job, outcome in executor.run_cells(compute, [j for j in jobs if j.blocks], write):
                 settle(job, outcome)
         else:
-            claimed_elsewhere = []
+            claimed_elsewhere, told = [], None
             for job, outcome in executor.run_cells(compute, claimed(store, [j for j in jobs if j.blocks],
                                                                     claimed_elsewhere, by_others), write):
                 settle(job, outcome)
             while claimed_elsewhere:           # cells another live run holds: wait, take over if it dies
-                print(f"synthjax: waiting for {len(claimed_elsewhere)} cell(s) computed by "
-                      f"{store.claim_owner(claimed_elsewhere[0].name)} on this folder ...", file=sys.stderr)
+                if told != len(claimed_elsewhere):
+                    told = len(claimed_elsewhere)
+                    print(f"synthjax: waiting for {told} cell(s) computed by "
+                          f"{store.claim_owner(claimed_elsewhere[0].name)} on this folder ...", file=sys.stderr)
                 time.sleep(CLAIM_POLL_S)
                 waiting, claimed_elsewhere = claimed_elsewhere, []
                 for job, outcome in executor.run_cells(compute, claimed(store, waiting, claimed_elsewhere, by_others),
@@ -457,7 +459,8 @@ def run(study: Study, verbose: bool = False, out=None, shard: tuple | None = Non
                                                          intercept=float(theta_star.intercept)),
                     risk_star=float(risk_star), bayes_metrics=bayes, timings=timings,
                     compile_s=sum(t["compile_s"] for t in timings), wall_s=time.perf_counter() - t_start,
-                    failed_cells=failures, missing_cells=missing, cells_by_other_runs=by_others, shard=list(shard) if shard else None,
+                    failed_cells=failures, missing_cells=missing, cells_by_other_runs=by_others,
+                    shard=list(shard) if shard else None,
                     block_size=size, max_memory=max_memory, peak_rss=peak, executor=type(executor).__name__,
                     machine=dict(platform=platform.platform(), processor=platform.processor(),
                                  devices=[str(d) for d in jax.devices()]))

@@ -9,7 +9,7 @@ from .._validate import InvalidParameterError
 #: Above this many distance cells (nq × n_ref) the search is blocked over query rows.
 DENSE_CELLS = 2 ** 22
 #: Candidates beyond k re-ranked by exact distances (see ``knn``).
-EXTRA_CANDIDATES = 8
+EXTRA_CANDIDATES = 3
 
 
 def knn(query, ref, k: int, self_index=None, block: int = 256):
@@ -18,7 +18,7 @@ def knn(query, ref, k: int, self_index=None, block: int = 256):
     Two passes, so the answer is exact on un-centred data in float32 without giving up the GEMM:
     (1) candidates: after centring both sets at the mean of ``ref`` (which removes a shared offset
     such as 1000 + N(0, 1) features, where ‖q‖² + ‖r‖² − 2qᵀr cancels catastrophically), the
-    squared distances by one matrix multiply per block give the k + 8 nearest candidates;
+    squared distances by one matrix multiply per block give the k + 3 nearest candidates;
     (2) re-ranking: the candidates' distances ‖q − r‖² are recomputed from the differences
     (no cancellation: q − r is exact for close points) and the k nearest returned. ``self_index``
     (nq,) marks, for each query row, its own row in ``ref`` (excluded, as scikit-learn's
@@ -37,7 +37,7 @@ def knn(query, ref, k: int, self_index=None, block: int = 256):
         q_c = q - centre[None, :]
         D = jnp.sum(q_c * q_c, axis=1)[:, None] + sq_ref[None, :] - 2 * q_c @ ref_c.T
         D = jnp.where(rows[None, :] == own_q[:, None], jnp.inf, D)
-        cand = jax.lax.top_k(-D, n_cand)[1]                                   # (nq, k + 8)
+        cand = jax.lax.top_k(-D, n_cand)[1]                                   # (nq, k + 3)
         exact = jnp.sum((q[:, None, :] - ref[cand]) ** 2, axis=2)
         exact = jnp.where(cand == own_q[:, None].astype(cand.dtype), jnp.inf, exact)
         return jnp.take_along_axis(cand, jax.lax.top_k(-exact, k)[1], axis=1)

@@ -137,13 +137,14 @@ def host_fold_predictions(key, task: Task, pool: Callable, G, D, counts, val, te
     k_pool, _ = jax.random.split(key)
     pools = pool(k_pool, G, tuple(int(c) for c in np.asarray(counts).max(axis=0)))
     rows, cond = (np.asarray(a) for a in _stack(tuple(D) + tuple(pools), len(D)))
-    block = np.concatenate([np.full(b.shape[0], i) for i, b in enumerate(tuple(D) + tuple(pools))])
-    position = np.concatenate([np.arange(b.shape[0]) for b in tuple(D) + tuple(pools)])
+    blocks = tuple(D) + tuple(pools)
+    block = np.concatenate([np.full(b.shape[0], i) for i, b in enumerate(blocks)])
+    position = np.concatenate([np.arange(b.shape[0]) for b in blocks])
     X, y = np.asarray(task.features(rows)), np.asarray(task.target(rows, cond))
     Xv, Xt = (np.asarray(task.features(_stack(b)[0])) for b in (val, test))
     val_pred, test_pred = [], []
     for c in np.asarray(counts):
-        keep = (block < len(D)) | (position < c[np.maximum(block - len(D), 0) % len(c)])
+        keep = position < np.r_[np.full(len(D), np.inf), c][block]       # real rows all; pool c: first c rows
         model = task.learner.make().fit(X[keep], y[keep])
         val_pred.append(model.predict(Xv))
         test_pred.append(model.predict(Xt))
@@ -340,9 +341,9 @@ def report(results, out_dir, title: str, loss_name: str) -> list:
                          f"chosen median r = {by.loc[m, 'r']:g}, m/n = {by.loc[m, 'm_frac']:g}, α = {by.loc[m, 'alpha']:g}"
                          for m in by.index)
     verdicts = []
-    variants = dict.fromkeys(m[m.index(" ["):] if " [" in m else "" for m in by.index)
-    for variant in variants:                 # compare methods only within one downstream learner
-        rows = [m for m in by.index if (m[m.index(" ["):] if " [" in m else "") == variant]
+    variant_of = {m: m[m.index(" ["):] if " [" in m else "" for m in by.index}     # " [paper's network]" …
+    for variant in dict.fromkeys(variant_of.values()):      # compare methods only within one downstream learner
+        rows = [m for m in by.index if variant_of[m] == variant]
         codsa_rows = [m for m in rows if m.startswith("CoDSA")]
         baselines = [m for m in rows if not m.startswith("CoDSA")]
         if not codsa_rows or not baselines:

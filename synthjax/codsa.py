@@ -109,7 +109,7 @@ def fit_grid(key, task: Task, D, pools, counts, val):
     X, y = task.features(rows), task.target(rows, cond)
     val_rows, val_cond = _stack(val)
     Xv, yv = task.features(val_rows), task.target(val_rows, val_cond)
-    return jax.vmap(lambda w: task.learner.fit(key, X, y, w, Xv, yv)[0])(W)
+    return jax.vmap(lambda w: task.learner.train(key, X, y, w, Xv, yv)[0])(W)
 
 
 def fold_predictions(key, task: Task, pool: Callable, G, D, counts, val, test):

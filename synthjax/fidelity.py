@@ -81,5 +81,5 @@ def classifier_two_sample_auc(key, X, Y, hidden=(64, 64), steps: int = 1000):
     test_labels = jnp.concatenate([jnp.zeros(X.shape[0] - hx, X.dtype), jnp.ones(Y.shape[0] - hy, X.dtype)])
     w = jnp.where(labels == 1, hx / hy, 1.0)                      # balanced classes
     learner = mlp(hidden, steps=steps, patience=0)
-    params, _ = learner.fit(k_fit, train, labels, w)
+    params, _ = learner.train(k_fit, train, labels, w)
     return M.auroc(learner.score(params, test), test_labels)

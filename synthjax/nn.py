@@ -66,8 +66,10 @@ class TrainInfo(NamedTuple):
 
 
 def adam_train(key, loss_fn: Callable, params, steps: int, learning_rate, trainable=None,
-               val_fn: Callable | None = None, patience: int = 0):
-    """Minimise ``loss_fn(params, key)`` by ``steps`` Adam updates (Kingma & Ba 2015) under ``lax.scan``.
+               val_fn: Callable | None = None, patience: int = 0, decoupled_weight_decay=None):
+    """Minimise ``loss_fn(params, key)`` by ``steps`` Adam updates (Kingma & Ba 2015) under ``lax.scan``;
+    with ``decoupled_weight_decay`` = λ, AdamW (Loshchilov & Hutter 2019: every parameter decays by lr·λ per
+    step, PyTorch's ``AdamW``).
 
     trainable: a pytree of 0/1 like ``params``; frozen leaves are not updated (partial fine-tuning).
     val_fn: ``val_fn(params) -> scalar``; with it the best parameters by validation loss are returned and
@@ -75,7 +77,8 @@ def adam_train(key, loss_fn: Callable, params, steps: int, learning_rate, traina
     A non-finite loss or update stops training with status NONFINITE; the other replicates of a vmap go on.
     Returns (params, TrainInfo).
     """
-    tx = optax.adam(learning_rate)
+    tx = (optax.adam(learning_rate) if decoupled_weight_decay is None else
+          optax.adamw(learning_rate, weight_decay=decoupled_weight_decay))
     inf = jnp.asarray(jnp.inf, jnp.result_type(*jax.tree_util.tree_leaves(params)))
 
     def step(carry, k):

@@ -65,7 +65,7 @@ def test_masked_grid_fits_equal_separate_fits(x64):
         X = jnp.concatenate([D[0], D[1], pools[0][:c0], pools[1][:c1]])
         y = jnp.concatenate([jnp.zeros(40), jnp.ones(12), jnp.zeros(c0), jnp.ones(c1)])
         yv = jnp.concatenate([jnp.zeros(8), jnp.ones(8)])
-        params, _ = task.learner.fit(jax.random.key(1), X, y, None, Xv, yv)
+        params, _ = task.learner.train(jax.random.key(1), X, y, None, Xv, yv)
         one = jax.tree_util.tree_map(lambda a: a[p], batched)
         np.testing.assert_allclose(task.learner.score(one, Xv), task.learner.score(params, Xv), atol=1e-8)
 

@@ -124,7 +124,7 @@ def test_mlp_without_hidden_layers_is_logistic_regression(x64):
     X = rng.normal(size=(400, 3))
     y = (rng.random(400) < 1 / (1 + np.exp(-(X @ [1.0, -0.5, 0.25] + 0.3)))).astype(float)
     learner = mlp(hidden=(), steps=3000, learning_rate=0.05, patience=0)
-    params, info = learner.fit(jax.random.key(0), jnp.asarray(X), jnp.asarray(y))
+    params, info = learner.train(jax.random.key(0), jnp.asarray(X), jnp.asarray(y))
     ref = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000).fit(X, y)
     np.testing.assert_allclose(learner.score(params, jnp.asarray(X)), ref.decision_function(X), atol=1e-4)
     assert int(info.status) == OK
@@ -139,7 +139,7 @@ def test_mlp_weight_decay_is_the_ridge_convention(x64):
     w = rng.uniform(0.5, 2.0, size=300)
     lam = 0.05
     learner = mlp(hidden=(), steps=4000, learning_rate=0.05, weight_decay=lam, patience=0)
-    params, _ = learner.fit(jax.random.key(0), jnp.asarray(X), jnp.asarray(y), jnp.asarray(w))
+    params, _ = learner.train(jax.random.key(0), jnp.asarray(X), jnp.asarray(y), jnp.asarray(w))
     Z = (X - np.asarray(params.center)) / np.asarray(params.scale)
     ref = LogisticRegression(C=1 / (lam * w.sum()), tol=1e-12, max_iter=10_000).fit(Z, y, sample_weight=w)
     np.testing.assert_allclose(learner.score(params, jnp.asarray(X)), ref.decision_function(Z), atol=1e-4)
@@ -152,14 +152,14 @@ def test_mlp_early_stopping_keeps_the_best_validation_step_and_vmaps():
     Xv = jnp.asarray(rng.uniform(-2, 2, size=(200, 1)), jnp.float32)
     yv = jnp.sin(2 * Xv[:, 0]) + 0.3 * jnp.asarray(rng.normal(size=200), jnp.float32)
     learner = mlp(hidden=(32, 32), task="regression", steps=1500, learning_rate=1e-2, patience=50)
-    params, info = learner.fit(jax.random.key(0), X, y, X_val=Xv, y_val=yv)
+    params, info = learner.train(jax.random.key(0), X, y, X_val=Xv, y_val=yv)
     val = float(jnp.mean((learner.score(params, Xv) - yv) ** 2))
     assert int(info.steps) < 1500 and abs(val - float(info.best_val)) < 1e-5
     assert val < 0.09 + 0.03                                 # noise variance 0.09
     keys = jax.random.split(jax.random.key(1), 3)
-    batched = jax.vmap(lambda k: learner.fit(k, X, y, X_val=Xv, y_val=yv)[1].best_val)(keys)
+    batched = jax.vmap(lambda k: learner.train(k, X, y, X_val=Xv, y_val=yv)[1].best_val)(keys)
     for k, b in zip(keys, batched):
-        np.testing.assert_allclose(learner.fit(k, X, y, X_val=Xv, y_val=yv)[1].best_val, b, rtol=1e-3)
+        np.testing.assert_allclose(learner.train(k, X, y, X_val=Xv, y_val=yv)[1].best_val, b, rtol=1e-3)
 
 
 def test_fidelity_metrics_against_references(x64):

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthjax import cli, plot
+from synthjax import cli, learn, plot
 from synthjax.synth import diffusion as DF
 from synthjax.runner import DesignChanged, Results, run
 
@@ -47,6 +47,8 @@ TINY = {   # module constants shrunk so that every study runs in seconds
     "local_symmetry": dict(NOISES=("rademacher",), GAMMA=(0.0, 1.0)),
     "score_regimes": dict(GAMMA=(0.0, 1.0, 2.0)),
     "end_to_end": dict(GAMMA=(0.0, 1.0), N0=400, N1=40),
+    "end_to_end_nonlinear": dict(GAMMA=np.array([0.0, 0.5, 1.0]), N0=200, N1=20, N_TEST=200,
+                                 LEARNER=learn.random_fourier_logistic(10, C=2.0)),
     "misspecification_map": dict(RATIOS=(2, 5), GAMMA=(0.0, 1.0)),
     "codsa_classification": CODSA_TINY,
     "codsa_regression": dict(CODSA_TINY, EXTRA_ROWS=False),   # set on the classification module it delegates to;

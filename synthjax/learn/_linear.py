@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._status import MAX_ITER, NONFINITE, OK  # noqa: F401 - re-exported by synthjax.learn
-from .._validate import check_float, check_int, check_matrix, check_vector
+from .._validate import InvalidParameterError, check_float, check_int, check_matrix, check_vector
 
 
 
@@ -75,8 +75,20 @@ def _pair_products(Xa):
     return jnp.concatenate([Xa[:, i:i + 1] * Xa[:, i:] for i in range(p)], axis=1)
 
 
+#: Largest number of parameters for which the Gram matrix goes through pair products; above it the
+#: n × p(p+1)/2 pair-product table costs more memory than the direct (Xa · d)ᵀ Xa product saves.
+PAIR_PRODUCTS_MAX_P = 24
+
+
+def _gram_table(Xa):
+    """What ``_gram`` needs: the pair products for small p, the design matrix itself for large p."""
+    return _pair_products(Xa) if Xa.shape[1] <= PAIR_PRODUCTS_MAX_P else Xa
+
+
 def _gram(Z, d, p: int):
-    """Σ_i d_i x_i x_iᵀ from the pair products Z, shape (p, p)."""
+    """Σ_i d_i x_i x_iᵀ, shape (p, p), from ``_gram_table``'s pair products (or design matrix)."""
+    if Z.shape[1] == p and p > PAIR_PRODUCTS_MAX_P:
+        return (Z * d[:, None]).T @ Z
     r, c = np.triu_indices(p)
     upper = jnp.zeros((p, p), Z.dtype).at[r, c].set(d @ Z)
     return upper + upper.T - jnp.diag(jnp.diag(upper))
@@ -108,12 +120,19 @@ def _solve_spd(H, g):
     return jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(H + jitter * jnp.eye(p, dtype=H.dtype)), g)
 
 
-def _logistic_fit(X, y, w=None, hyper=None, init=None, *, intercept, max_iter, default_hyper):
+def _ridge(hyper, w, per_point: bool):
+    """λ of the weighted-mean objective: ``hyper.ridge``, or 1/(C Σw) with ``hyper.ridge`` = 1/C when the
+    learner was given scikit-learn's C (``per_point``: the penalty is C's, fixed per unit of total weight)."""
+    ridge = jnp.asarray(hyper.ridge, w.dtype)
+    return ridge / jnp.sum(w) if per_point else ridge
+
+
+def _logistic_fit(X, y, w=None, hyper=None, init=None, *, intercept, max_iter, default_hyper, per_point=False):
     hyper = default_hyper if hyper is None else hyper
     Xa, y, w, v = _prepare(X, y, w, intercept, "logistic.fit")
     p = Xa.shape[1]
-    Z = _pair_products(Xa)
-    lam = jnp.asarray(hyper.ridge, X.dtype) * _penalty(p, intercept, X.dtype)
+    Z = _gram_table(Xa)
+    lam = _ridge(hyper, w, per_point) * _penalty(p, intercept, X.dtype)
     tol = jnp.sqrt(jnp.finfo(X.dtype).eps)
 
     def gradient(theta):
@@ -150,11 +169,13 @@ def _logistic_loss(s, y):
     return jax.nn.softplus(s) - y * s
 
 
-def logistic(ridge: float = 0.0, intercept: bool = True, max_iter: int = 50) -> Learner:
+def logistic(ridge: float = 0.0, intercept: bool = True, max_iter: int = 50, C: float | None = None) -> Learner:
     """Weighted ridge logistic regression by Newton's method.
 
     Minimises Σ w_i [softplus(s_i) − y_i s_i] / Σ w_i + (ridge/2)‖coef‖² — scikit-learn's
-    ``LogisticRegression(C=1/(ridge · Σw))`` (module docstring). Newton steps solve with a
+    ``LogisticRegression(C=1/(ridge · Σw))`` (module docstring). Given ``C`` instead, the penalty is
+    scikit-learn's for every fit: λ = 1/(C Σw), so it shrinks as (synthetic) points are added, exactly as
+    ``LogisticRegression(C=C)`` refitted on each augmented set does (``hyper.ridge`` then holds 1/C). Newton steps solve with a
     Cholesky factor; the loop stops when ‖Δθ‖∞ ≤ √eps (1 + ‖θ‖∞) (the step is applied, so the
     error is then O(eps)), or after ``max_iter`` steps (status MAX_ITER: e.g. separable data with
     ridge = 0, where θ stays finite but does not converge). vmap-safe; under vmap the loop runs
@@ -172,10 +193,17 @@ def logistic(ridge: float = 0.0, intercept: bool = True, max_iter: int = 50) -> 
     """
     check_float(ridge, "ridge", "logistic", lo=0.0)
     check_int(max_iter, "max_iter", "logistic", 1)
-    default_hyper = RidgeHyper(jnp.asarray(ridge))
+    per_point = C is not None
+    if per_point:
+        check_float(C, "C", "logistic", lo=0.0, lo_open=True)
+        if ridge:
+            raise InvalidParameterError(f"The 'ridge' parameter of logistic must be 0 when C is given (one penalty). "
+                                        f"Got ridge={ridge!r} with C={C!r} instead.")
+    default_hyper = RidgeHyper(jnp.asarray(1.0 / C if per_point else ridge))
 
     def fit(X, y, w=None, hyper=None, init=None):
-        return _logistic_fit(X, y, w, hyper, init, intercept=intercept, max_iter=max_iter, default_hyper=default_hyper)
+        return _logistic_fit(X, y, w, hyper, init, intercept=intercept, max_iter=max_iter, default_hyper=default_hyper,
+                             per_point=per_point)
 
     def fit_path(X, y, W, hyper=None):
         """Warm-started grid: fit the middle weight vector first, then start every other fit from
@@ -193,7 +221,8 @@ def logistic(ridge: float = 0.0, intercept: bool = True, max_iter: int = 50) -> 
             init = init.at[:, -1].add(log_odds - log_odds[W.shape[0] // 2])
         return jax.vmap(fit, (None, None, 0, None, 0))(X, y, W, hyper, init)
 
-    return Learner("logistic", fit, linear_score, _logistic_loss, intercept, default_hyper, fit_path)
+    name = "logistic" if not per_point else f"logistic(C={C:g})"
+    return Learner(name, fit, linear_score, _logistic_loss, intercept, default_hyper, fit_path)
 
 
 def least_squares(ridge: float = 0.0, intercept: bool = True, targets: tuple[float, float] = (0.0, 1.0)) -> Learner:
@@ -225,7 +254,7 @@ def least_squares(ridge: float = 0.0, intercept: bool = True, targets: tuple[flo
         p = Xa.shape[1]
         lam = jnp.asarray(hyper.ridge, X.dtype) * _penalty(p, intercept, X.dtype)
         # ∇L = 2 Xaᵀ v (s − t) + λθ = 0  ⇔  (2 Xaᵀ V Xa + Λ) θ = 2 Xaᵀ V t
-        H = 2 * _gram(_pair_products(Xa), v, p) + jnp.diag(lam)
+        H = 2 * _gram(_gram_table(Xa), v, p) + jnp.diag(lam)
         theta = _solve_spd(H, 2 * Xa.T @ (v * target(y)))
         g = 2 * Xa.T @ (v * (Xa @ theta - target(y))) + lam * theta
         finite = jnp.all(jnp.isfinite(theta))

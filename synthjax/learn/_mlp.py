@@ -9,6 +9,12 @@ unpenalised) — the ridge convention of ``learn.logistic``; with no hidden laye
 error ℓ(s, y) = (s − y)². Features are standardised with the weighted mean and SD of the training rows
 (kept in the parameters) unless ``standardise_features=False``. Early stopping keeps the parameters with
 the lowest weighted validation loss and stops after ``patience`` steps without improvement (Prechelt 1998).
+``decoupled=True`` trains by AdamW instead (weight decay applied to every parameter by the optimiser, not
+in the objective; SPEC §9.3's network).
+
+Learner contract (``learn._contract``): the network's initial weights are random, so ``draw(key, X)`` fixes
+them (and the mini-batch stream) and returns a ``Model`` whose ``fit(X, y, w, hyper)`` trains from them;
+``train(key, X, y, w, X_val, y_val, w_val, hyper)`` is the keyed fit with validation and early stopping.
 """
 from __future__ import annotations
 
@@ -19,7 +25,10 @@ import jax
 import jax.numpy as jnp
 
 from .._validate import check_choice, check_float, check_int
+from .._status import OK
 from ..nn import MLP, adam_train, standardise, weighted_rows
+from ._contract import Model, vmap_path
+from ._linear import FitInfo
 
 
 class MLPParams(NamedTuple):
@@ -34,14 +43,16 @@ class MLPHyper(NamedTuple):
 
 
 class MLPLearner(NamedTuple):
-    """``fit(key, X, y, w=None, X_val=None, y_val=None, w_val=None, hyper=None) -> (MLPParams, TrainInfo)``,
-    ``score(params, X)`` (logit or prediction) and the per-point ``loss(s, y)``."""
+    """``train(key, X, y, w=None, X_val=None, y_val=None, w_val=None, hyper=None) -> (MLPParams, TrainInfo)``,
+    ``draw(key, X) -> Model`` (the learner contract), ``score(params, X)`` (logit or prediction) and the
+    per-point ``loss(s, y)``."""
     name: str
     task: str
-    fit: Callable
+    train: Callable
     score: Callable
     loss: Callable
     hyper: MLPHyper
+    draw: Callable
 
 
 def _bce(s, y):
@@ -54,8 +65,9 @@ def _squared(s, y):
 
 def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: float = 1e-3, steps: int = 1000,
         batch_size: int | None = None, weight_decay: float = 0.0, patience: int = 100,
-        standardise_features: bool = True) -> MLPLearner:
-    """An MLP learner (ReLU hidden layers) — CoDSA's downstream model for tabular data.
+        standardise_features: bool = True, decoupled: bool = False) -> MLPLearner:
+    """An MLP learner (ReLU hidden layers) — CoDSA's downstream model for tabular data, and SPEC §9.3's
+    64-32 network (``mlp((64, 32), learning_rate=2e-3, steps=120, weight_decay=1e-3, patience=0, decoupled=True)``).
 
     batch_size None = full batch; patience 0 = no early stopping (validation still picks the best step
     when validation data are given); ``standardise_features=False`` feeds the raw features (as the CoDSA
@@ -81,7 +93,13 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
     def weighted(params, X, y, w):
         return jnp.sum(w * loss(score(params, X), y)) / jnp.sum(w)
 
-    def fit(key, X, y, w=None, X_val=None, y_val=None, w_val=None, hyper=None):
+    def penalty(net, hyper):
+        if decoupled:
+            return 0.0
+        kernels = [v for path, v in jax.tree_util.tree_leaves_with_path(net) if "kernel" in str(path[-1])]
+        return 0.5 * hyper.weight_decay * sum(jnp.sum(k * k) for k in kernels)
+
+    def train(key, X, y, w=None, X_val=None, y_val=None, w_val=None, hyper=None):
         hyper = default if hyper is None else hyper
         X, y = jnp.asarray(X), jnp.asarray(y, X.dtype)
         w = jnp.ones(X.shape[0], X.dtype) if w is None else jnp.asarray(w, X.dtype)
@@ -97,8 +115,7 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
             else:
                 rows = weighted_rows(k, cum_w, batch_size)
                 data = jnp.mean(loss(score(with_net(net), X[rows]), y[rows]))
-            kernels = [v for path, v in jax.tree_util.tree_leaves_with_path(net) if "kernel" in str(path[-1])]
-            return data + 0.5 * hyper.weight_decay * sum(jnp.sum(k * k) for k in kernels)
+            return data + penalty(net, hyper)
 
         val = None
         if X_val is not None:
@@ -106,9 +123,23 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
             wv = jnp.ones(Xv.shape[0], X.dtype) if w_val is None else jnp.asarray(w_val, X.dtype)
             val = lambda net: weighted(with_net(net), Xv, yv, wv)  # noqa: E731
         net, info = adam_train(k_train, objective, network(X.dtype).init(k_init, X[:1]), steps, hyper.learning_rate,
-                               val_fn=val, patience=patience)
+                               val_fn=val, patience=patience,
+                               decoupled_weight_decay=hyper.weight_decay if decoupled else None)
         return with_net(net), info
 
+    def draw(key, X):
+        """The contract's learner: every fit of a replicate starts from the weights drawn from ``key``."""
+        def fit(X, y, w=None, hyper=None):
+            hyper = default if hyper is None else hyper
+            w = jnp.ones(X.shape[0], X.dtype) if w is None else jnp.asarray(w, X.dtype)
+            params, info = train(key, X, y, w, hyper=hyper)
+            y = jnp.asarray(y, X.dtype)
+            objective = lambda net: weighted(params._replace(net=net), X, y, w) + penalty(net, hyper)  # noqa: E731
+            grad_norm = jnp.sqrt(sum(jnp.sum(g * g) for g in jax.tree_util.tree_leaves(jax.grad(objective)(params.net))))
+            return params, FitInfo(info.steps, grad_norm, info.status == OK, info.status)
+
+        return Model(name, fit, score, loss, default, vmap_path(fit))
+
     default = MLPHyper(jnp.asarray(learning_rate), jnp.asarray(weight_decay))
-    name = f"mlp{tuple(hidden)}-{task}" + ("" if standardise_features else "-raw")
-    return MLPLearner(name, task, fit, score, loss, default)
+    name = (f"mlp{tuple(hidden)}-{task}" + ("" if standardise_features else "-raw") + ("-adamw" if decoupled else ""))
+    return MLPLearner(name, task, train, score, loss, default, draw)

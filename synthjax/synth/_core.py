@@ -75,7 +75,7 @@ def nested_mask(sizes, m: int, dtype=None):
     """
     sizes = jnp.asarray(sizes)
     dtype = jnp.zeros(()).dtype if dtype is None else dtype
-    return (jnp.arange(m)[None, :] < sizes[:, None]).astype(dtype)
+    return (jnp.arange(m, dtype=sizes.dtype)[None, :] < sizes[:, None]).astype(dtype)
 
 
 def bootstrap_index(key, n: int, m: int):

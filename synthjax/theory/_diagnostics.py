@@ -9,25 +9,45 @@ import jax.numpy as jnp
 import scipy.stats
 
 from .._validate import check_int
-from ._moments import check_learner, learner_moments
+from ..learn import bind, check_learner
+from ._moments import learner_moments
 
 RIDGE_INV = 1e-8  # relative regularisation of the matrices inverted below ("regularise inverses slightly")
 
 
 def _inv(M):
+    """(M + r I)⁻¹ for a symmetric positive semi-definite M, r = max(1e−8, 10 eps) tr(M)/p, by eigendecomposition
+    with rounding-negative eigenvalues set to 0: the inverse stays positive definite (a Wald statistic ≥ 0) even
+    for the near-singular score covariances of 100 random features in float32."""
     p = M.shape[0]
-    return jnp.linalg.inv(M + RIDGE_INV * (jnp.trace(M) / p) * jnp.eye(p, dtype=M.dtype))
+    ridge = max(RIDGE_INV, 10 * float(jnp.finfo(M.dtype).eps)) * jnp.trace(M) / p
+    values, vectors = jnp.linalg.eigh(0.5 * (M + M.T))
+    return (vectors / (jnp.maximum(values, 0) + ridge)[None, :]) @ vectors.T
+
+
+#: fold_in tag of the key from which a tuner draws a random learner's parts (``learn.bind``).
+BIND_TAG = 0x5EED
+
+
+def bound_learner(learner, key, X0, X1):
+    """``learn.bind`` on the real training rows (X0, X1), keyed by fold_in(key, BIND_TAG); a learner without
+    random parts, or one already drawn, is returned as it is."""
+    if key is None:
+        return learner
+    return bind(learner, jax.random.fold_in(key, BIND_TAG), jnp.concatenate([X0, X1]))
 
 
 def balanced_fit(learner, X0, X1, w0=None, w1=None, hyper=None):
-    """The balanced pilot fit: weights ½/n0 on the majority and ½/n1 on the minority (or on the rows
-    with w0, w1 = 1 when fold masks are given)."""
+    """The balanced pilot fit: class weights ∝ ½/n0 on the majority and ½/n1 on the minority (or on the rows
+    with w0, w1 = 1 when fold masks are given), scaled to mean 1 — scikit-learn's ``class_weight='balanced'``,
+    n/(2 n_c) — so a learner with scikit-learn's C penalty (λ = 1/(C Σw)) sees its usual penalty."""
     n0, n1 = X0.shape[0], X1.shape[0]
     w0 = jnp.ones(n0, X0.dtype) if w0 is None else w0
     w1 = jnp.ones(n1, X0.dtype) if w1 is None else w1
     X = jnp.concatenate([X0, X1])
     y = jnp.concatenate([jnp.zeros(n0, X0.dtype), jnp.ones(n1, X0.dtype)])
-    w = jnp.concatenate([0.5 * w0 / jnp.sum(w0), 0.5 * w1 / jnp.sum(w1)])
+    n = jnp.sum(w0) + jnp.sum(w1)
+    w = jnp.concatenate([0.5 * n * w0 / jnp.sum(w0), 0.5 * n * w1 / jnp.sum(w1)])
     return learner.fit(X, y, w, hyper)
 
 
@@ -39,14 +59,16 @@ class SymmetryTest(NamedTuple):
     df: int
 
 
-def symmetry_test(learner, X0, X1, level: float = 0.05, hyper=None) -> SymmetryTest:
+def symmetry_test(learner, X0, X1, level: float = 0.05, hyper=None, key=None) -> SymmetryTest:
     """Local-symmetry Wald test at the balanced pilot fit θ̂ (SPEC §5).
 
     T = ĝ_φᵀ V̂⁻¹ ĝ_φ with ĝ_φ = m̂0 − m̂1 (class mean scores at θ̂),
     V̂ = A0Σ̂0A0ᵀ/n0 + A1Σ̂1A1ᵀ/n1, A0 = I − ½ĜĤ⁻¹, A1 = −I − ½ĜĤ⁻¹ (Ĥ = ½(Ĥ0 + Ĥ1), Ĝ = Ĥ0 − Ĥ1).
     Under local symmetry (g_φ = 0) T is asymptotically χ²_p, p = number of parameters; reject when
-    T > χ²_{p, 1−level}. Inverses carry a 1e−8 relative ridge.
+    T > χ²_{p, 1−level}. Inverses carry a 1e−8 relative ridge. A learner with random parts (random features,
+    a network) needs ``key`` (its parts are drawn by ``learn.bind``) or must be drawn already.
     """
+    learner = bound_learner(learner, key, X0, X1)
     check_learner(learner, "symmetry_test")
     params, _ = balanced_fit(learner, X0, X1, hyper=hyper)
     M0 = learner_moments(learner, params, X0, 0, owner="symmetry_test")
@@ -92,6 +114,7 @@ def generator_quality(key, synth, learner, X0, X1, K: int = 3, hyper=None, synth
     """
     n0, n1 = X0.shape[0], X1.shape[0]
     check_int(K, "K", "generator_quality", 2, n1 // 2)   # every held-out fold keeps ≥ 2 minority points
+    learner = bound_learner(learner, key, X0, X1)
     check_learner(learner, "generator_quality")
     n_bal = n0 - n1
     k0, k1, kg = jax.random.split(key, 3)

@@ -22,9 +22,8 @@ import jax.numpy as jnp
 
 from jax.flatten_util import ravel_pytree
 
-from .._validate import InvalidParameterError
 from ..dgp import LocationScaleLaw, MixtureLaw, SampleLaw, gaussian_expectation, score_law
-from ..learn import Learner, LinearParams
+from ..learn import Learner, LinearParams, check_learner
 from ..learn._linear import _augment
 
 
@@ -103,10 +102,11 @@ def sample_moments(loss, params: LinearParams, X, label, intercept: bool, w=None
 
 def parameter_vector(learner, params):
     """(θ, unravel): the learner's trainable parameters as one vector and the map back to ``params``.
-    Linear learners: (coef, intercept) with an intercept, coef alone without (its intercept is fixed at 0);
-    any other learner: every leaf of the params pytree (``jax.flatten_util.ravel_pytree``)."""
-    if isinstance(learner, Learner):
-        if learner.intercept:
+    Linear parameters (the linear learners, and models linear in random features): (coef, intercept) with an
+    intercept, coef alone without (its intercept is fixed at 0); any other learner: every leaf of the params
+    pytree (``jax.flatten_util.ravel_pytree``)."""
+    if isinstance(params, LinearParams):
+        if getattr(learner, "intercept", True):
             return (jnp.concatenate([params.coef, params.intercept[None]]),
                     lambda t: LinearParams(t[:-1], t[-1]))
         return params.coef, lambda t: LinearParams(t, jnp.zeros((), t.dtype))
@@ -137,18 +137,12 @@ def autodiff_moments(learner, params, X, label, w=None) -> ScoreMoments:
 
 
 def learner_moments(learner, params, X, label, w=None, owner: str = "theory") -> ScoreMoments:
-    """Sample score moments through the learner contract: the closed-form path for the linear learners,
-    automatic differentiation for any other learner exposing ``score`` and a per-point ``loss``."""
+    """Sample score moments through the learner contract: the closed-form path for the linear learners and
+    for models linear in a fixed feature map (on Φ(X)), automatic differentiation for any other learner
+    exposing ``score`` and a per-point ``loss``."""
     if isinstance(learner, Learner):
         return sample_moments(learner.loss, params, X, label, learner.intercept, w)
     check_learner(learner, owner)
+    if getattr(learner, "features", None) is not None:
+        return sample_moments(learner.loss, params, learner.features(X), label, learner.intercept, w)
     return autodiff_moments(learner, params, X, label, w)
-
-
-def check_learner(learner, owner: str) -> None:
-    """Raise unless ``learner`` meets the contract the theory needs: fit, score and a per-point loss."""
-    missing = [name for name in ("fit", "score", "loss") if not callable(getattr(learner, name, None))]
-    if missing:
-        raise InvalidParameterError(
-            f"The 'learner' parameter of {owner} must expose fit(X, y, w, hyper), score(params, X) and a per-point "
-            f"loss(s, y) (the learner contract). Got {type(learner).__name__} without {', '.join(missing)} instead.")

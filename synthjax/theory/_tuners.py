@@ -5,6 +5,11 @@ Sizes are γ values, ñ = round(γ (n0 − n1)) on whatever data the fit sees (t
 validation, the full data at the end). Every candidate of a tuner is fitted in one batched solve
 over nested masks of one synthetic pool of round(γ_max (n0 − n1)) points; candidates above γ_max are
 clipped to it.
+
+A learner with random parts (random features, a network) is drawn once per call from the tuner's key
+(``learn.bind`` on the real rows); to compare rules on one model class, draw it once per replicate and
+pass the drawn learner to each. The non-synthetic remedies, balanced reweighting and cost-sensitive
+weights tuned by cross-validation, fit the same learner with class weights instead of synthetic points.
 """
 from __future__ import annotations
 
@@ -15,9 +20,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import metrics as M
-from .._validate import check_float, check_int
+from .._validate import InvalidParameterError, check_float, check_int
+from ..learn import path_fit
 from ..synth import nested_mask
-from ._diagnostics import fold_split, generator_quality, symmetry_test
+from ._diagnostics import bound_learner, fold_split, generator_quality, symmetry_test
 from ._predict import theory_target_size
 
 #: Candidate grids of SPEC §5.
@@ -35,8 +41,10 @@ class TunedFit(NamedTuple):
     losses: jax.Array       # (C,) validation loss per candidate (inf where not a candidate)
 
 
-def _augmented_fit_path(key, synth, learner, X0, X1, gammas, gamma_max, hyper=None, synth_hyper=None):
-    """Fit every γ in ``gammas`` on (X0, X1) plus one synthetic pool (nested masks)."""
+def augmented_fits(key, synth, learner, X0, X1, gammas, gamma_max: float = 2.0, hyper=None, synth_hyper=None):
+    """((params, info) with leading axis len(gammas), sizes ñ): every γ in ``gammas`` fitted on (X0, X1) plus the
+    first ñ = round(γ (n0 − n1)) points of one synthetic pool of round(γ_max (n0 − n1)) draws (nested masks:
+    a γ sweep on common random numbers). The learner must be drawn already (``learn.bind``)."""
     n0, n1 = X0.shape[0], X1.shape[0]
     m = int(np.ceil(gamma_max * (n0 - n1)))
     kf, ks = jax.random.split(key)
@@ -46,7 +54,7 @@ def _augmented_fit_path(key, synth, learner, X0, X1, gammas, gamma_max, hyper=No
     y = jnp.concatenate([jnp.zeros(n0, X.dtype), jnp.ones(n1, X.dtype), y_pool])
     sizes = jnp.round(jnp.clip(gammas, 0, gamma_max) * (n0 - n1)).astype(jnp.int32)
     W = jnp.concatenate([jnp.ones((gammas.shape[0], n0 + n1), X.dtype), nested_mask(sizes, m, X.dtype)], axis=1)
-    return learner.fit_path(X, y, W, hyper), sizes
+    return path_fit(learner)(X, y, W, hyper), sizes
 
 
 def _validation_losses(key, synth, learner, X0, X1, gammas, gamma_max, folds, holdout, hyper, synth_hyper):
@@ -60,7 +68,7 @@ def _validation_losses(key, synth, learner, X0, X1, gammas, gamma_max, folds, ho
     k0, k1, kg = jax.random.split(key, 3)
 
     def one(k, h0, t0, h1, t1):
-        (params, _), _ = _augmented_fit_path(jax.random.fold_in(kg, k), synth, learner, X0[t0], X1[t1], gammas,
+        (params, _), _ = augmented_fits(jax.random.fold_in(kg, k), synth, learner, X0[t0], X1[t1], gammas,
                                              gamma_max, hyper, synth_hyper)
         Xv = jnp.concatenate([X0[h0], X1[h1]])
         yv = jnp.concatenate([jnp.zeros(h0.shape[0], X0.dtype), jnp.ones(h1.shape[0], X0.dtype)])
@@ -84,11 +92,12 @@ def select_size(key, synth, learner, X0, X1, gammas, valid=None, gamma_max: floa
     on the full data with the chosen size. ``folds=None`` uses one stratified hold-out split."""
     gammas = jnp.asarray(gammas, X0.dtype)
     valid = jnp.ones(gammas.shape, bool) if valid is None else valid
+    learner = bound_learner(learner, key, X0, X1)
     kv, kf = jax.random.split(key)
     losses = _validation_losses(kv, synth, learner, X0, X1, gammas, gamma_max, folds, holdout, hyper, synth_hyper)
     losses = jnp.where(valid & jnp.isfinite(losses), losses, jnp.inf)
     best = jnp.argmin(losses)
-    (params, info), sizes = _augmented_fit_path(kf, synth, learner, X0, X1, gammas[best][None], gamma_max, hyper,
+    (params, info), sizes = augmented_fits(kf, synth, learner, X0, X1, gammas[best][None], gamma_max, hyper,
                                                 synth_hyper)
     first = jax.tree_util.tree_map(lambda a: a[0], (params, info))
     return TunedFit(gammas[best], sizes[0], first[0], first[1], losses)
@@ -108,22 +117,30 @@ class TGVTSSResult(NamedTuple):
     gamma_theory: jax.Array   # ñ_theory/(n0 − n1) from ĝ_φ and the cross-fitted δ (NaN if undefined)
     candidates: jax.Array     # (C,) the candidate γ values considered
     valid: jax.Array          # (C,) which candidates the regime allowed
+    cosine: jax.Array         # cos∠(ĝ_φ, δ̂): aligned (> 0) → more than balancing, anti-aligned → less
 
 
 def tg_vtss(key, synth, learner, X0, X1, gqs_folds: int = 3, folds: int | None = 5, gqs_threshold: float = 10.0,
-            gamma_max: float = 2.0, hyper=None, synth_hyper=None, **kw) -> TGVTSSResult:
+            gamma_max: float = 2.0, hyper=None, synth_hyper=None, diagnostic_learner=None, **kw) -> TGVTSSResult:
     """Theory-guided VTSS (SPEC §5): (1) balanced pilot fit; (2) if local symmetry is not rejected,
     candidates γ ∈ {0, .05, …, .20}; (3) else if GQS ≤ 10 ("realistic generator"), γ ∈ 0.80:0.05:1.20
     around balancing ∪ the same multipliers around γ_theory (when finite and ≥ 0); (4) else ("biased
     generator") γ ∈ 0:0.05:2; (5) choose by balanced validation loss, regenerate and refit.
     All candidate sets live in one fixed array with a validity mask, so the regime is data, not control
     flow: the whole procedure vmaps over replicates. The decision and diagnostics are returned.
+    ``diagnostic_learner``: the model of steps (1)–(3) when it differs from the one fitted in (5) (SPEC §9.3:
+    an MLP chosen by validation, diagnostics on random-feature logistic regression); ``hyper`` is the fitted
+    learner's and the diagnostic learner uses its own defaults.
     """
     if folds is not None:            # checked before any work (select_size checks it again at the end)
         check_int(folds, "folds", "tg_vtss", 2, X1.shape[0])
     ks, kq, kt = jax.random.split(key, 3)
-    test = symmetry_test(learner, X0, X1, hyper=hyper)
-    quality = generator_quality(kq, synth, learner, X0, X1, K=gqs_folds, hyper=hyper, synth_hyper=synth_hyper)
+    learner = bound_learner(learner, key, X0, X1)
+    diagnostic = learner if diagnostic_learner is None else bound_learner(diagnostic_learner, ks, X0, X1)
+    diagnostic_hyper = hyper if diagnostic_learner is None else None
+    test = symmetry_test(diagnostic, X0, X1, hyper=diagnostic_hyper)
+    quality = generator_quality(kq, synth, diagnostic, X0, X1, K=gqs_folds, hyper=diagnostic_hyper,
+                                synth_hyper=synth_hyper)
     n0, n1 = X0.shape[0], X1.shape[0]
     gamma_theory = theory_target_size(test.g_phi, quality.delta, n0, n1) / (n0 - n1)
     regime = jnp.where(~test.reject, SYMMETRIC, jnp.where(quality.gqs <= gqs_threshold, REALISTIC, BIASED))
@@ -139,12 +156,75 @@ def tg_vtss(key, synth, learner, X0, X1, gqs_folds: int = 3, folds: int | None =
                                 jnp.concatenate([jnp.ones(full.shape, bool), jnp.zeros(around.shape, bool)])))
     fit = select_size(kt, synth, learner, X0, X1, candidates, valid, gamma_max, folds, hyper=hyper,
                       synth_hyper=synth_hyper, **kw)
-    return TGVTSSResult(fit, regime, test.statistic, test.p_value, quality.gqs, gamma_theory, candidates, valid)
+    cosine = test.g_phi @ quality.delta / (jnp.linalg.norm(test.g_phi) * jnp.linalg.norm(quality.delta))
+    return TGVTSSResult(fit, regime, test.statistic, test.p_value, quality.gqs, gamma_theory, candidates, valid, cosine)
 
 
 def balancing(key, synth, learner, X0, X1, gamma_max: float = 2.0, hyper=None, synth_hyper=None) -> TunedFit:
     """The fixed-rule baseline: γ = 1 (ñ = n0 − n1)."""
-    (params, info), sizes = _augmented_fit_path(key, synth, learner, X0, X1, jnp.ones(1, X0.dtype), gamma_max,
+    learner = bound_learner(learner, key, X0, X1)
+    (params, info), sizes = augmented_fits(key, synth, learner, X0, X1, jnp.ones(1, X0.dtype), gamma_max,
                                                 hyper, synth_hyper)
     first = jax.tree_util.tree_map(lambda a: a[0], (params, info))
     return TunedFit(jnp.ones((), X0.dtype), sizes[0], first[0], first[1], jnp.zeros(1, X0.dtype))
+
+
+#: Minority/majority cost ratios tried by ``cost_sensitive`` (SPEC §9.3: 1–10).
+COST_GRID = np.arange(1.0, 10.0001, 1.0)
+
+
+def _class_weights(costs, n0: int, n1: int, dtype):
+    """(C, n0 + n1) weights ∝ 1 on the majority and cost c on the minority, scaled to mean 1 (as scikit-learn's
+    ``class_weight='balanced'``), so a learner with scikit-learn's C penalty keeps λ = 1/(C (n0 + n1)) at every
+    cost and cost n0/n1 is exactly balanced reweighting."""
+    costs = jnp.asarray(costs, dtype)
+    scale = (n0 + n1) / (n0 + n1 * costs)
+    return jnp.concatenate([jnp.broadcast_to(scale[:, None], (costs.shape[0], n0)),
+                            jnp.broadcast_to((scale * costs)[:, None], (costs.shape[0], n1))], axis=1)
+
+
+def _weighted_fits(learner, X0, X1, costs, hyper):
+    X = jnp.concatenate([X0, X1])
+    y = jnp.concatenate([jnp.zeros(X0.shape[0], X.dtype), jnp.ones(X1.shape[0], X.dtype)])
+    return path_fit(learner)(X, y, _class_weights(costs, X0.shape[0], X1.shape[0], X.dtype), hyper)
+
+
+def reweighting(key, learner, X0, X1, cost=None, hyper=None) -> TunedFit:
+    """Balanced reweighting: weights ∝ ½/n0 on each majority and ½/n1 on each minority point (scaled to mean 1:
+    scikit-learn's ``class_weight='balanced'``), i.e. cost n0/n1 on the minority (``cost`` overrides it). ``gamma`` reports the equivalent synthetic size
+    (c − 1) n1/(n0 − n1): exact copies with those weights would give the same objective."""
+    n0, n1 = X0.shape[0], X1.shape[0]
+    cost = n0 / n1 if cost is None else cost
+    check_float(cost, "cost", "reweighting", 0.0, lo_open=True)
+    learner = bound_learner(learner, key, X0, X1)
+    params, info = jax.tree_util.tree_map(lambda a: a[0], _weighted_fits(learner, X0, X1, jnp.reshape(cost, (1,)), hyper))
+    gamma = (jnp.asarray(cost, X0.dtype) - 1) * n1 / (n0 - n1)
+    return TunedFit(gamma, jnp.round(gamma * (n0 - n1)).astype(jnp.int32), params, info, jnp.zeros(1, X0.dtype))
+
+
+def cost_sensitive(key, learner, X0, X1, costs=COST_GRID, folds: int = 5, hyper=None) -> TunedFit:
+    """Cost-sensitive weights tuned by K-fold CV (SPEC §9.3): minority cost c among ``costs`` (> 0) minimising
+    the balanced validation loss, every cost fitted in one batched solve per fold; then refit on all rows.
+    ``losses`` holds the validation loss per cost, ``gamma`` the equivalent synthetic size (c − 1) n1/(n0 − n1)."""
+    costs = np.asarray(costs, float)
+    if costs.ndim != 1 or costs.size == 0 or not np.all(costs > 0):
+        raise InvalidParameterError(f"The 'costs' parameter of cost_sensitive must be a non-empty 1-D grid of cost "
+                                    f"ratios > 0. Got {costs.tolist()!r} instead.")
+    n0, n1 = X0.shape[0], X1.shape[0]
+    check_int(folds, "folds", "cost_sensitive", 2, n1)
+    learner = bound_learner(learner, key, X0, X1)
+    k0, k1 = jax.random.split(key)
+
+    def fold(k):
+        h0, t0 = fold_split(k0, n0, folds, k)
+        h1, t1 = fold_split(k1, n1, folds, k)
+        params, _ = _weighted_fits(learner, X0[t0], X1[t1], costs, hyper)
+        Xv = jnp.concatenate([X0[h0], X1[h1]])
+        yv = jnp.concatenate([jnp.zeros(h0.shape[0], X0.dtype), jnp.ones(h1.shape[0], X0.dtype)])
+        return jax.vmap(lambda p: M.balanced_risk(learner.loss, learner.score(p, Xv), yv))(params)
+
+    losses = jnp.mean(jax.vmap(fold)(jnp.arange(folds)), axis=0)
+    losses = jnp.where(jnp.isfinite(losses), losses, jnp.inf)
+    best = jnp.asarray(costs, X0.dtype)[jnp.argmin(losses)]
+    chosen = reweighting(key, learner, X0, X1, cost=best, hyper=hyper)
+    return chosen._replace(losses=losses)

@@ -136,6 +136,27 @@ def balanced_risk(loss, scores, labels):
                          + 0.5 * jnp.sum(y * per_point) / jnp.sum(y))
 
 
+def balanced_bayes_risk(loss, llr, newton_steps: int = 30):
+    """The balanced Bayes risk of ``loss`` from the log-likelihood ratios ``llr`` = log p1(x)/p0(x) of a balanced
+    sample (half each class): the mean over the sample of min_s (1 − π) ℓ(s, 0) + π ℓ(s, 1), π = σ(llr), the
+    conditional risk under the balanced posterior, minimised by Newton's method per point from s = llr (the
+    minimiser for the logistic loss; one step for a quadratic loss). ``llr`` is clipped to ±30."""
+    prior = jax.nn.sigmoid(jnp.clip(llr, -30, 30))
+
+    def conditional(s, p):
+        return (1 - p) * loss(s, jnp.zeros((), s.dtype)) + p * loss(s, jnp.ones((), s.dtype))
+
+    d1 = jax.grad(conditional)
+    d2 = jax.grad(d1)
+
+    def newton(_, s):
+        h = jax.vmap(d2)(s, prior)
+        return s - jnp.where(h > 0, jax.vmap(d1)(s, prior) / jnp.where(h > 0, h, 1), 0)
+
+    s = jax.lax.fori_loop(0, newton_steps, newton, jnp.clip(llr, -30, 30))
+    return jnp.mean(jax.vmap(conditional)(s, prior))
+
+
 def balanced_log_loss(scores, labels):
     """Balanced logistic loss of logit scores: ½ mean_{y=0} softplus(s) + ½ mean_{y=1} softplus(−s)."""
     return balanced_risk(lambda s, y: jax.nn.softplus(s) - y * s, scores, labels)

@@ -7,10 +7,13 @@ import pytest
 from sklearn.kernel_approximation import RBFSampler
 from sklearn.linear_model import LogisticRegression
 
+from synthjax import dgp as D
 from synthjax import learn
+from synthjax import metrics as M
 from synthjax import synth as S
 from synthjax import theory as T
 from synthjax._validate import InvalidParameterError
+from synthjax.runner import Study, run
 
 
 def _data(n0=120, n1=30, d=3, seed=0, dtype=np.float64):
@@ -159,3 +162,32 @@ def test_bad_learners_and_remedies_get_clear_errors():
         T.cost_sensitive(jax.random.key(0), learn.logistic(), X0, X1, costs=[1.0, -2.0])
     with pytest.raises(InvalidParameterError, match="'ridge' parameter of logistic"):
         learn.logistic(ridge=0.1, C=1.0)
+
+
+def test_balanced_bayes_risk_is_the_minimal_conditional_risk(x64):
+    llr = jnp.linspace(-8.0, 8.0, 101)
+    post = jax.nn.sigmoid(llr)
+    entropy = -(post * jnp.log(post) + (1 - post) * jnp.log1p(-post))
+    logistic = learn.logistic().loss
+    np.testing.assert_allclose(M.balanced_bayes_risk(logistic, llr), jnp.mean(entropy), rtol=1e-10)
+    squared = learn.least_squares().loss                        # min_s (1 − π)s² + π(1 − s)² = π(1 − π)
+    np.testing.assert_allclose(M.balanced_bayes_risk(squared, llr), jnp.mean(post * (1 - post)), rtol=1e-10)
+
+
+def test_study_runs_any_learner_and_a_linear_model_seen_generically_matches_the_exact_oracles():
+    """The same logistic model through the contract only (no oracles): risk, AUROC and excess risk on the evaluation
+    sample agree with the exact population values within its Monte-Carlo error (the Bayes score of this DGP is
+    linear, so the Bayes risk is the best linear risk); random-feature and MLP learners run in the same grid."""
+    truth = D.mean_shift(3)
+    lin = learn.logistic(ridge=1e-3)
+    generic = learn.Model("logistic (contract only)", lin.fit, lin.score, lin.loss, lin.hyper, lin.fit_path)
+    design = dict(dgp=truth, synthesizers={"smote": S.smote(3)}, gamma=(0.0, 1.0), sizes=((200, 20),), reps=4)
+    exact = run(Study("exact", learner=lin, **design)).summary
+    sampled = run(Study("sampled", learner=generic, n_eval=20_000, **design)).summary
+    for column in ("risk", "excess_risk", "auroc"):
+        np.testing.assert_allclose(sampled[column], exact[column], atol=0.012)
+    assert (sampled.excess_risk > 0).all()
+    others = run(Study("others", learner=learn.random_fourier_logistic(10, C=2.0), n_eval=500, n_test=50,
+                       **dict(design, synthesizers={"smote": S.smote(3), "jitter": S.jitter(0.5)}, reps=2)))
+    assert others.manifest["theta_star"] is None and "evaluation sample" in others.manifest["population"]
+    assert np.isfinite(others.summary[["risk", "excess_risk", "auroc", "test_auroc"]].to_numpy()).all()

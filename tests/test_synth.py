@@ -22,6 +22,7 @@ def registry(dgp):
         "ros": (S.random_oversampling(), None),
         "jitter": (S.jitter(0.3), S.jitter(0.3).hyper._replace(sigma=jnp.asarray(0.7))),
         "jitter_pf": (S.jitter(0.5, per_feature=True), None),
+        "local_jitter": (S.jitter(0.08, local_k=3), None),
         "smote": (S.smote(5), None),
         "borderline1": (S.borderline_smote(1), None),
         "borderline2": (S.borderline_smote(2), None),
@@ -203,6 +204,19 @@ def test_smote_distribution_agrees_with_imblearn():
         assert st.ks_2samp(ours[:, j], theirs[:, j]).pvalue > 1e-4 / D_FEAT
 
 
+def test_local_jitter_scale_is_the_median_neighbour_distance(x64):
+    """SPEC §9.3's local jitter: σ_i = 0.08 · median of the 3 nearest other minority distances / √d (scikit-learn
+    NearestNeighbors as the reference), and the points are base + σ_i ε."""
+    from sklearn.neighbors import NearestNeighbors
+    X = np.random.default_rng(4).standard_t(3, size=(50, 4))
+    state = S.jitter(0.08, local_k=3).fit(jax.random.key(0), jnp.asarray(X))
+    distances = NearestNeighbors(n_neighbors=3).fit(X).kneighbors()[0]        # kneighbors() excludes the point itself
+    np.testing.assert_allclose(state.hyper[0][:, 0], 0.08 * np.median(distances, axis=1) / 2.0, rtol=1e-12)
+    out = S.jitter(0.08, local_k=3).sample(jax.random.key(1), state, 500)
+    z = (np.asarray(out.X) - X[out.provenance.base]) / np.asarray(state.hyper[0])[out.provenance.base]
+    assert abs(z.mean()) < 0.1 and abs(z.std() - 1) < 0.05
+
+
 def test_gaussian_fit_covariance_formula(x64):
     X = _minority(jnp.float64)
     state = S.gaussian_fit(0.3).fit(jax.random.key(0), X)
@@ -241,6 +255,10 @@ def test_synth_bad_input():
         S.smote().sample(jax.random.key(0), S.smote().fit(jax.random.key(0), X), -1)
     with pytest.raises(InvalidParameterError, match="'sigma' parameter of jitter"):
         S.jitter(-0.1)
+    with pytest.raises(InvalidParameterError, match="'local_k' parameter of jitter"):
+        S.jitter(0.1, local_k=0)
+    with pytest.raises(InvalidParameterError, match="'per_feature' parameter of jitter"):
+        S.jitter(0.1, per_feature=True, local_k=3)
     with pytest.raises(InvalidParameterError, match="'shrink' parameter of gaussian_fit"):
         S.gaussian_fit(1.5)
     with pytest.raises(InvalidParameterError, match="'a' parameter of biased_gaussian"):

@@ -17,7 +17,8 @@ exposes ``draw(key, X) -> learner`` instead of ``fit``: ``bind`` draws them once
 replicate's key and its real training rows, so the pilot, every fold and every candidate size of one
 replicate share one model class. ``Model`` is the drawn learner; with ``features`` set, the model is
 linear in a fixed feature map (score = Φ(X) coef + intercept, params ``LinearParams``) and the theory
-uses the exact linear moments on Φ(X).
+uses the exact linear moments on Φ(X); with ``theory_parameters`` the theory differentiates only that part of
+the parameters, the others held at their fitted values (a stated proxy: e.g. a network's output layer).
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class Model(NamedTuple):
     fit_path: Callable
     intercept: bool | None = None          # for models linear in ``features``
     features: Callable | None = None       # Φ: (n, d) -> (n, p), or None
+    theory_parameters: Callable | None = None   # params -> (part, rebuild): the parameters the theory differentiates
 
 
 def vmap_path(fit):

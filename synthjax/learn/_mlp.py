@@ -138,7 +138,17 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
             grad_norm = jnp.sqrt(sum(jnp.sum(g * g) for g in jax.tree_util.tree_leaves(jax.grad(objective)(params.net))))
             return params, FitInfo(info.steps, grad_norm, info.status == OK, info.status)
 
-        return Model(name, fit, score, loss, default, vmap_path(fit))
+        return Model(name, fit, score, loss, default, vmap_path(fit), theory_parameters=output_layer)
+
+    def output_layer(params):
+        """The theory's proxy parameters: the output layer (kernel and bias) on the fitted hidden features, the
+        official code's MLP diagnostics (score (σ(s) − y)[h(x), 1], SPEC §9.3)."""
+        last = f"Dense_{len(hidden)}"
+        part = params.net["params"][last]
+
+        def rebuild(new):
+            return params._replace(net={**params.net, "params": {**params.net["params"], last: new}})
+        return part, rebuild
 
     default = MLPHyper(jnp.asarray(learning_rate), jnp.asarray(weight_decay))
     name = (f"mlp{tuple(hidden)}-{task}" + ("" if standardise_features else "-raw") + ("-adamw" if decoupled else ""))

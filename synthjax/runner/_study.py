@@ -25,8 +25,8 @@ import pandas as pd
 
 from .. import metrics as M
 from .._validate import InvalidParameterError, check_int
-from ..dgp import DGP
-from ..learn import OK, Learner
+from ..dgp import DGP, sample_metrics
+from ..learn import OK, Learner, bind, path_fit
 from ..synth import Synthesizer, nested_mask, synthetic_sizes
 from ._executors import CellJob, LocalExecutor
 from ._memory import ROW_BYTES, memory_block_size, parse_bytes, peak_rss
@@ -49,7 +49,11 @@ class Study:
       dgp: the data-generating process (with its oracles).
       synthesizers: {name: Synthesizer}; every generator sees the same real data sets (common
         random numbers), so differences between generators are paired.
-      learner: the model fitted to real + synthetic points (synthetic label 1, weight 1).
+      learner: the model fitted to real + synthetic points (synthetic label 1, weight 1): a linear ``Learner``
+        (population risk and metrics exact, from the DGP's oracles; excess risk over the best linear θ*) or any
+        learner of the contract (``learn._contract``: random features, an MLP, your own), drawn once per
+        replicate (``learn.bind``), whose population risk and metrics are computed on one fixed evaluation
+        sample of ``n_eval`` points per class and whose excess risk is over the balanced Bayes risk.
       gamma: the synthetic-size grid as fractions of n0 − n1 (ñ = round(γ (n0 − n1))), or a function
         (n0, n1) -> grid when the sizes depend on the cell (e.g. a theory-target size); every cell's
         grid must have the same length.
@@ -62,6 +66,8 @@ class Study:
         F1 of the score (prevalence ½) and their regret against the Bayes score (``DGP.bayes_metrics``).
       chunk_size: replicates per compiled call (memory ∝ chunk_size; rounded up to a multiple of the
         vmapped batch, see ``replicate_batch``); results do not depend on it.
+      n_eval: evaluation-sample size per class for a learner without exact oracles (Monte-Carlo SE of the
+        risk ≈ SD(ℓ)/√(2 n_eval); the sample is common to every replicate and generator).
     """
     name: str
     dgp: DGP
@@ -74,12 +80,14 @@ class Study:
     n_test: int = 0
     metrics: bool = True
     chunk_size: int = 256
+    n_eval: int = 20_000
 
     def __post_init__(self):
         check_int(self.reps, "reps", "Study", 1)
         check_int(self.seed, "seed", "Study", 0)
         check_int(self.n_test, "n_test", "Study", 0)
         check_int(self.chunk_size, "chunk_size", "Study", 1)
+        check_int(self.n_eval, "n_eval", "Study", 2)
         if not self.synthesizers:
             raise InvalidParameterError("The 'synthesizers' parameter of Study must name at least one generator. Got {} instead.")
         for name, s in self.synthesizers.items():
@@ -108,15 +116,31 @@ class Study:
         return fingerprint(dict(dgp=self.dgp, synthesizers=dict(self.synthesizers), learner=self.learner,
                                 description={k: v for k, v in self.describe().items() if k != "chunk_size"}))
 
+    @property
+    def exact_population(self) -> bool:
+        """True for the linear learners, whose population risk and metrics come from the DGP's oracles."""
+        return isinstance(self.learner, Learner)
+
     def describe(self) -> dict:
         """A JSON-able description of the design, for the manifest."""
-        return dict(name=self.name, dgp=self.dgp.name, d=self.dgp.d, learner=self.learner.name,
-                    learner_intercept=self.learner.intercept,
-                    learner_hyper={k: _shortest(v) for k, v in self.learner.hyper._asdict().items()},
-                    generators=list(self.synthesizers),
-                    gamma={f"{n0},{n1}": [float(g) for g in self.gammas(n0, n1)] for n0, n1 in self.sizes},
-                    sizes=[list(map(int, s)) for s in self.sizes], reps=self.reps, seed=self.seed,
-                    n_test=self.n_test, metrics=self.metrics, chunk_size=self.chunk_size)
+        out = dict(name=self.name, dgp=self.dgp.name, d=self.dgp.d, learner=self.learner.name,
+                   learner_intercept=getattr(self.learner, "intercept", None),
+                   learner_hyper={k: _shortest(v) for k, v in self.learner.hyper._asdict().items()},
+                   generators=list(self.synthesizers),
+                   gamma={f"{n0},{n1}": [float(g) for g in self.gammas(n0, n1)] for n0, n1 in self.sizes},
+                   sizes=[list(map(int, s)) for s in self.sizes], reps=self.reps, seed=self.seed,
+                   n_test=self.n_test, metrics=self.metrics, chunk_size=self.chunk_size)
+        if not self.exact_population:
+            out["n_eval"] = self.n_eval
+        return out
+
+    def evaluation_sample(self):
+        """(X, labels) of the fixed balanced evaluation sample (``n_eval`` per class), or () for exact oracles."""
+        if self.exact_population:
+            return ()
+        E0, E1 = self.dgp.sample(jax.random.fold_in(jax.random.key(self.seed), EVAL_TAG), self.n_eval, self.n_eval)
+        X = jnp.concatenate([E0, E1])
+        return X, jnp.concatenate([jnp.zeros(self.n_eval, X.dtype), jnp.ones(self.n_eval, X.dtype)])
 
 
 def _shortest(value):
@@ -126,6 +150,10 @@ def _shortest(value):
     if a.ndim:
         return [_shortest(x) for x in a]
     return float(np.format_float_positional(a[()], unique=True, trim="-"))
+
+
+#: fold_in tags: the evaluation sample of a study's seed, and a replicate's draw of the learner's random parts.
+EVAL_TAG, MODEL_TAG = 0xE7A1, 3
 
 
 def stream_tag(name: str) -> int:
@@ -144,14 +172,16 @@ def make_replicate(dgp: DGP, synth: Synthesizer, learner: Learner, n0: int, n1: 
                    n_test: int = 0, generator_tag: int = 1, metrics: bool = True):
     """One replicate of one shape-cell, every synthetic size at once.
 
-    Returns ``replicate(key, sizes (S,), risk_star, synth_hyper, learner_hyper) -> dict of (S,)
+    Returns ``replicate(key, sizes (S,), risk_star, synth_hyper, learner_hyper, evaluation=()) -> dict of (S,)
     arrays``: draw (X0, X1) ~ P0^n0 × P1^n1, fit the synthesizer on X1 (and X0), draw one pool of m
-    points (label 1, or the method's soft labels), fit the learner on [X0; X1; pool] with weight mask
-    [1; 1; 1{j < ñ_s}] for each size s, and
-    evaluate the population (and optionally test-sample) metrics. A failed fit (status ≠ OK) gives
-    NaN metrics and keeps its status.
+    points (label 1, or the method's soft labels), draw the learner's random parts (``learn.bind``), fit it on
+    [X0; X1; pool] with weight mask [1; 1; 1{j < ñ_s}] for each size s, and
+    evaluate the population (and optionally test-sample) metrics: exact for a linear learner, else on the
+    ``evaluation`` sample (X, labels). A failed fit (status ≠ OK) gives NaN metrics and keeps its status.
     """
-    def replicate(key, sizes, risk_star, synth_hyper, learner_hyper):
+    exact = isinstance(learner, Learner)
+
+    def replicate(key, sizes, risk_star, synth_hyper, learner_hyper, evaluation=()):
         k_data, k_gen, k_test = (jax.random.fold_in(key, t) for t in (0, generator_tag, 2))
         k_fit, k_sample = jax.random.split(k_gen)
         X0, X1 = dgp.sample(k_data, n0, n1)
@@ -161,22 +191,30 @@ def make_replicate(dgp: DGP, synth: Synthesizer, learner: Learner, n0: int, n1: 
         y = jnp.concatenate([jnp.zeros(n0, X.dtype), jnp.ones(n1, X.dtype), y_pool])
         real = jnp.ones((sizes.shape[0], n0 + n1), X.dtype)
         W = jnp.concatenate([real, nested_mask(sizes, m, X.dtype)], axis=1)
-        params, info = learner.fit_path(X, y, W, learner_hyper)
-        risk = jax.vmap(partial(dgp.population_risk, learner.loss))(params)
+        model = bind(learner, jax.random.fold_in(key, MODEL_TAG), jnp.concatenate([X0, X1]))
+        params, info = path_fit(model)(X, y, W, learner_hyper)
+        if exact:
+            risk = jax.vmap(partial(dgp.population_risk, learner.loss))(params)
+        else:
+            E, labels = evaluation
+            risk = jax.vmap(lambda p: M.balanced_risk(model.loss, model.score(p, E), labels))(params)
         out = dict(excess_risk=risk - risk_star, risk=risk)
-        if metrics:
+        if metrics and exact:
             out.update(jax.vmap(dgp.population_metrics)(params))
+        elif metrics:
+            half = labels.shape[0] // 2                    # the evaluation sample: n_eval of class 0, then of class 1
+            out.update(jax.vmap(lambda p: sample_metrics(model.score(p, E)[:half], model.score(p, E)[half:]))(params))
         if n_test:
             T0, T1 = dgp.sample(k_test, n_test, n_test)
             T = jnp.concatenate([T0, T1])
             labels = jnp.concatenate([jnp.zeros(n_test, X.dtype), jnp.ones(n_test, X.dtype)])
 
             def test_metrics(p):
-                s = learner.score(p, T)
+                s = model.score(p, T)
                 return dict(test_auroc=M.auroc(s, labels), test_auprc=M.auprc(s, labels),
                             test_best_ba=M.best_threshold_balanced_accuracy(s, labels),
                             test_best_f1=M.best_threshold_f1(s, labels),
-                            test_balanced_loss=M.balanced_risk(learner.loss, s, labels))
+                            test_balanced_loss=M.balanced_risk(model.loss, s, labels))
             out.update(jax.vmap(test_metrics)(params))
         failed = info.status != OK
         out = {k: jnp.where(failed, jnp.nan, v) for k, v in out.items()}
@@ -313,12 +351,13 @@ def cell_name(row) -> str:
     return f"c{int(row.cell):03d}-g{stream_tag(row.generator):08x}"
 
 
-def compute_cell(study: Study, size: int, risk_star, bayes: dict, job, emit) -> dict:
+def compute_cell(study: Study, size: int, risk_star, bayes: dict, evaluation, job, emit) -> dict:
     """Compile the job's shape-cell and hand each missing block's long-table rows to ``emit(block, frame)``;
     return the cell's timings."""
     t0, row = time.perf_counter(), job.row
     replicate, sizes, batch = cell_replicate(study, row.generator, row.n0, row.n1)
-    dyn = (jnp.asarray(sizes, jnp.int32), risk_star, study.synthesizers[row.generator].hyper, study.learner.hyper)
+    dyn = (jnp.asarray(sizes, jnp.int32), risk_star, study.synthesizers[row.generator].hyper, study.learner.hyper,
+           evaluation)
     compiled = CompiledCell(replicate, study.seed, row.cell, size, batch, dyn)
     for b in job.blocks:
         emit(b, _block_frame(row, compiled.block(b, study.reps), sizes, study.gammas(row.n0, row.n1), b * size, bayes))
@@ -367,8 +406,14 @@ def run(study: Study, verbose: bool = False, out=None, shard: tuple | None = Non
     t_start = time.perf_counter()
     executor = executor or LocalExecutor()
     dtype = jnp.zeros(()).dtype
-    theta_star = study.dgp.theta_star(study.learner)
-    risk_star = study.dgp.population_risk(study.learner.loss, theta_star)
+    evaluation = study.evaluation_sample()
+    if study.exact_population:
+        theta_star = study.dgp.theta_star(study.learner)
+        risk_star = study.dgp.population_risk(study.learner.loss, theta_star)
+        reference = dict(coef=np.asarray(theta_star.coef).tolist(), intercept=float(theta_star.intercept))
+    else:
+        risk_star = M.balanced_bayes_risk(study.learner.loss, study.dgp.bayes_score(evaluation[0]))
+        reference = None
     bayes = {k: float(v) for k, v in study.dgp.bayes_metrics().items()} if study.metrics else {}
     design = study.design()
     n_sizes = len(study.gammas(*study.sizes[0]))
@@ -402,7 +447,7 @@ def run(study: Study, verbose: bool = False, out=None, shard: tuple | None = Non
             frames.append(frame)
         progress.advance(size, f"{job.row.generator} n0={job.row.n0} n1={job.row.n1}")
 
-    compute = partial(compute_cell, study, size, risk_star, bayes)
+    compute = partial(compute_cell, study, size, risk_star, bayes, evaluation)
 
     def settle(job, outcome):
         if store is not None:
@@ -455,9 +500,10 @@ def run(study: Study, verbose: bool = False, out=None, shard: tuple | None = Non
         missing = sorted(failures)
     peak = peak_rss()
     manifest = dict(study=study.describe(), dtype=str(dtype), jax_flags=jax_flags(),
-                    versions=versions(), theta_star=dict(coef=np.asarray(theta_star.coef).tolist(),
-                                                         intercept=float(theta_star.intercept)),
-                    risk_star=float(risk_star), bayes_metrics=bayes, timings=timings,
+                    versions=versions(), theta_star=reference, risk_star=float(risk_star),
+                    population=("exact (DGP oracles); excess risk over the best linear θ*" if study.exact_population else
+                                f"evaluation sample of {study.n_eval} per class (seed {study.seed}); excess risk over "
+                                f"the balanced Bayes risk"), bayes_metrics=bayes, timings=timings,
                     compile_s=sum(t["compile_s"] for t in timings), wall_s=time.perf_counter() - t_start,
                     failed_cells=failures, missing_cells=missing, cells_by_other_runs=by_others,
                     shard=list(shard) if shard else None,

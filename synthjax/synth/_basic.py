@@ -7,8 +7,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validate import InvalidParameterError, check_float
+from .._validate import InvalidParameterError, check_float, check_int
 from ._core import Provenance, Synthesizer, SynthSample, bootstrap_index, check_fit_inputs, check_size
+from ._neighbours import check_neighbours, minority_neighbours
 
 
 class DataState(NamedTuple):
@@ -37,30 +38,42 @@ class JitterHyper(NamedTuple):
     sigma: jax.Array
 
 
-def jitter(sigma: float = 0.1, per_feature: bool = False) -> Synthesizer:
-    """Bootstrap plus Gaussian noise: x̃ = X_min[i] + σ ⊙ ε, ε ~ N(0, I).
+def jitter(sigma: float = 0.1, per_feature: bool = False, local_k: int | None = None) -> Synthesizer:
+    """Bootstrap plus Gaussian noise: x̃ = X_min[i] + σ_i ⊙ ε, ε ~ N(0, I).
 
-    σ is a scalar (``per_feature=False``) or σ_j = sigma · SD_j, the minority sample SD of feature j
-    (``per_feature=True``). ``sigma`` is dynamic (``JitterHyper``).
+    σ is a scalar (default), σ_j = sigma · SD_j, the minority sample SD of feature j (``per_feature=True``), or
+    local (``local_k`` = k): σ_i = sigma · median_{k nearest other minority points} ‖x_i − x_nb‖ / √d, an isotropic
+    scale per base point (the official code's "local jitter", SPEC §9.3: k = 3, sigma = 0.08). ``sigma`` is
+    dynamic (``JitterHyper``).
     """
     check_float(sigma, "sigma", "jitter", lo=0.0)
+    if local_k is not None:
+        check_int(local_k, "local_k", "jitter", 1)
+        if per_feature:
+            raise InvalidParameterError("The 'per_feature' parameter of jitter must be False when local_k is given "
+                                        "(one scale rule). Got True instead.")
     default = JitterHyper(jnp.asarray(sigma))
-    name = "jitter_pf" if per_feature else "jitter"
+    name = "jitter_pf" if per_feature else "jitter" if local_k is None else f"local_jitter(k={local_k})"
 
     def fit(key, X_min, X_maj=None, hyper=None):
         check_fit_inputs(X_min, X_maj, "jitter")
         hyper = default if hyper is None else hyper
-        scale = jnp.asarray(hyper.sigma, X_min.dtype)
+        scale = jnp.broadcast_to(jnp.asarray(hyper.sigma, X_min.dtype), X_min.shape)
         if per_feature:
-            scale = scale * jnp.std(X_min, axis=0, ddof=1)
-        return DataState(X_min, (jnp.broadcast_to(scale, X_min.shape[1:]),))
+            scale = scale * jnp.std(X_min, axis=0, ddof=1)[None, :]
+        elif local_k is not None:
+            check_neighbours(local_k, X_min.shape[0], "local_k", "jitter")
+            nb = minority_neighbours(X_min, local_k)
+            distance = jnp.linalg.norm(X_min[nb] - X_min[:, None, :], axis=-1)
+            scale = scale * (jnp.median(distance, axis=1) / np.sqrt(X_min.shape[1]))[:, None]
+        return DataState(X_min, (scale,))
 
     def sample(key, state, m):
         check_size(m, "jitter.sample")
         kb, kn = jax.random.split(key)
         base = bootstrap_index(kb, state.X_min.shape[0], m)
         noise = jax.random.normal(kn, (m, state.X_min.shape[1]), state.X_min.dtype)
-        return SynthSample(state.X_min[base] + noise * state.hyper[0][None, :], Provenance(base=base))
+        return SynthSample(state.X_min[base] + noise * state.hyper[0][base], Provenance(base=base))
 
     return Synthesizer(name, fit, sample, default)
 

@@ -104,7 +104,12 @@ def parameter_vector(learner, params):
     """(θ, unravel): the learner's trainable parameters as one vector and the map back to ``params``.
     Linear parameters (the linear learners, and models linear in random features): (coef, intercept) with an
     intercept, coef alone without (its intercept is fixed at 0); any other learner: every leaf of the params
-    pytree (``jax.flatten_util.ravel_pytree``)."""
+    pytree (``jax.flatten_util.ravel_pytree``), or the part ``learner.theory_parameters`` selects."""
+    split = getattr(learner, "theory_parameters", None)
+    if split is not None:
+        part, rebuild = split(params)
+        theta, unravel = ravel_pytree(part)
+        return theta, lambda t: rebuild(unravel(t))
     if isinstance(params, LinearParams):
         if getattr(learner, "intercept", True):
             return (jnp.concatenate([params.coef, params.intercept[None]]),

@@ -12,3 +12,15 @@ def test_readme_example_runs(tmp_path, monkeypatch):
     exec(compile(code, "README.md", "exec"), namespace)
     assert bool(namespace["info"].converged) and float(namespace["excess"]) > 0
     assert (tmp_path / "results" / "mine" / "summary.parquet").exists()
+
+
+def test_readme_custom_learner_runs():
+    """The 'bring your own learner' example: a probit model in a Study and in TG-VTSS."""
+    text = (Path(__file__).parents[1] / "README.md").read_text()
+    code = re.findall(r"```python\n(.*?)```", text, re.S)[1]
+    code = code.replace("reps=20", "reps=2").replace("n_eval=20_000", "n_eval=2000")
+    namespace = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    summary = namespace["results"].summary
+    assert len(summary) == 3 and (summary.excess_risk > 0).all()
+    assert int(namespace["decision"].regime) in (0, 1, 2) and 0 <= float(namespace["decision"].fit.gamma) <= 2

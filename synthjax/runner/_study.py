@@ -125,7 +125,8 @@ class Study:
         """A JSON-able description of the design, for the manifest."""
         out = dict(name=self.name, dgp=self.dgp.name, d=self.dgp.d, learner=self.learner.name,
                    learner_intercept=getattr(self.learner, "intercept", None),
-                   learner_hyper={k: _shortest(v) for k, v in self.learner.hyper._asdict().items()},
+                   learner_hyper={k: _shortest(v) for k, v in self.learner.hyper._asdict().items()}
+                   if self.learner.hyper is not None else {},
                    generators=list(self.synthesizers),
                    gamma={f"{n0},{n1}": [float(g) for g in self.gammas(n0, n1)] for n0, n1 in self.sizes},
                    sizes=[list(map(int, s)) for s in self.sizes], reps=self.reps, seed=self.seed,

@@ -57,6 +57,18 @@ def augmented_fits(key, synth, learner, X0, X1, gammas, gamma_max: float = 2.0, 
     return path_fit(learner)(X, y, W, hyper), sizes
 
 
+def holdout_split(k0, k1, n0: int, n1: int, holdout: float):
+    """(h0, t0, h1, t1): a stratified hold-out split, round(holdout · n_c) ≥ 1 held-out rows of each class."""
+    p0, p1 = jax.random.permutation(k0, n0), jax.random.permutation(k1, n1)
+    v0, v1 = max(1, round(holdout * n0)), max(1, round(holdout * n1))
+    return p0[:v0], p0[v0:], p1[:v1], p1[v1:]
+
+
+def _validation_keys(key):
+    """The keys of ``select_size(key, …)``'s validation: (class-0 split, class-1 split, generators)."""
+    return jax.random.split(jax.random.split(key)[0], 3)
+
+
 def _validation_losses(key, synth, learner, X0, X1, gammas, gamma_max, folds, holdout, hyper, synth_hyper):
     """(C,) balanced validation loss of each candidate: K-fold CV (``folds``) or one stratified
     hold-out split (``holdout`` fraction, used when folds is None)."""
@@ -75,9 +87,7 @@ def _validation_losses(key, synth, learner, X0, X1, gammas, gamma_max, folds, ho
         return jax.vmap(lambda p: M.balanced_risk(learner.loss, learner.score(p, Xv), yv))(params)
 
     if folds is None:
-        p0, p1 = jax.random.permutation(k0, n0), jax.random.permutation(k1, n1)
-        v0, v1 = max(1, round(holdout * n0)), max(1, round(holdout * n1))
-        return one(0, p0[:v0], p0[v0:], p1[:v1], p1[v1:])
+        return one(0, *holdout_split(k0, k1, n0, n1, holdout))
 
     def fold(k):
         h0, t0 = fold_split(k0, n0, folds, k)
@@ -121,7 +131,8 @@ class TGVTSSResult(NamedTuple):
 
 
 def tg_vtss(key, synth, learner, X0, X1, gqs_folds: int = 3, folds: int | None = 5, gqs_threshold: float = 10.0,
-            gamma_max: float = 2.0, hyper=None, synth_hyper=None, diagnostic_learner=None, **kw) -> TGVTSSResult:
+            gamma_max: float = 2.0, hyper=None, synth_hyper=None, diagnostic_learner=None,
+            diagnose_on_fit_split: bool = False, **kw) -> TGVTSSResult:
     """Theory-guided VTSS (SPEC §5): (1) balanced pilot fit; (2) if local symmetry is not rejected,
     candidates γ ∈ {0, .05, …, .20}; (3) else if GQS ≤ 10 ("realistic generator"), γ ∈ 0.80:0.05:1.20
     around balancing ∪ the same multipliers around γ_theory (when finite and ≥ 0); (4) else ("biased
@@ -130,7 +141,9 @@ def tg_vtss(key, synth, learner, X0, X1, gqs_folds: int = 3, folds: int | None =
     flow: the whole procedure vmaps over replicates. The decision and diagnostics are returned.
     ``diagnostic_learner``: the model of steps (1)–(3) when it differs from the one fitted in (5) (SPEC §9.3:
     an MLP chosen by validation, diagnostics on random-feature logistic regression); ``hyper`` is the fitted
-    learner's and the diagnostic learner uses its own defaults.
+    learner's and the diagnostic learner uses its own defaults. ``diagnose_on_fit_split`` (with ``folds=None``):
+    steps (1)–(3) see only the rows the hold-out validation fits on, not the held-out ones (the official
+    end-to-end protocol, SPEC §9.1).
     """
     if folds is not None:            # checked before any work (select_size checks it again at the end)
         check_int(folds, "folds", "tg_vtss", 2, X1.shape[0])
@@ -138,10 +151,18 @@ def tg_vtss(key, synth, learner, X0, X1, gqs_folds: int = 3, folds: int | None =
     learner = bound_learner(learner, key, X0, X1)
     diagnostic = learner if diagnostic_learner is None else bound_learner(diagnostic_learner, ks, X0, X1)
     diagnostic_hyper = hyper if diagnostic_learner is None else None
-    test = symmetry_test(diagnostic, X0, X1, hyper=diagnostic_hyper)
-    quality = generator_quality(kq, synth, diagnostic, X0, X1, K=gqs_folds, hyper=diagnostic_hyper,
+    D0, D1 = X0, X1
+    if diagnose_on_fit_split:
+        if folds is not None:
+            raise InvalidParameterError("The 'diagnose_on_fit_split' parameter of tg_vtss needs folds=None (a hold-out "
+                                        f"split). Got folds={folds!r} instead.")
+        k0, k1, _ = _validation_keys(kt)          # the very split select_size(kt, …) validates on
+        _, t0, _, t1 = holdout_split(k0, k1, X0.shape[0], X1.shape[0], kw.get("holdout", 0.2))
+        D0, D1 = X0[t0], X1[t1]
+    test = symmetry_test(diagnostic, D0, D1, hyper=diagnostic_hyper)
+    quality = generator_quality(kq, synth, diagnostic, D0, D1, K=gqs_folds, hyper=diagnostic_hyper,
                                 synth_hyper=synth_hyper)
-    n0, n1 = X0.shape[0], X1.shape[0]
+    n0, n1 = D0.shape[0], D1.shape[0]
     gamma_theory = theory_target_size(test.g_phi, quality.delta, n0, n1) / (n0 - n1)
     regime = jnp.where(~test.reject, SYMMETRIC, jnp.where(quality.gqs <= gqs_threshold, REALISTIC, BIASED))
     full = jnp.asarray(FULL_GRID, X0.dtype)

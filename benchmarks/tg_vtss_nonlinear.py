@@ -21,35 +21,22 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.stats
 
 from synthjax import learn, theory
 from synthjax.cli import load_study_module
 
+from _loop_tg_vtss import loop_tg_vtss
+
 STUDY = load_study_module(str(Path(__file__).resolve().parents[1] / "sims" / "end_to_end_nonlinear.py"))
-FOLDS, TAU, GRID = 5, 10.0, np.round(np.arange(0, 2.0001, 0.05), 2)
+FOLDS, TAU = 5, 10.0
 
 
 # ------------------------------------------------------------------ the reference loop
-def _moments(clf, Phi, label):
-    """Score mean, covariance and Hessian of the logistic loss at the fitted (coef, intercept), on features Phi."""
-    Z = np.c_[Phi, np.ones(len(Phi))]
-    p = 1 / (1 + np.exp(-(Z @ np.r_[clf.coef_[0], clf.intercept_])))
-    S = (p - label)[:, None] * Z
-    return S.mean(0), np.cov(S.T), (Z * (p * (1 - p))[:, None]).T @ Z / len(Z)
-
-
-def _inv(M):
-    return np.linalg.inv(M + 1e-8 * np.trace(M) / len(M) * np.eye(len(M)))
-
-
-def loop_tg_vtss(X0, X1, seed):
-    """TG-VTSS as a NumPy / scikit-learn loop (SPEC §5), returning the chosen γ."""
+def loop_decision(X0, X1, seed):
+    """TG-VTSS as a NumPy / scikit-learn loop on RBFSampler features with bootstrap jitter; the chosen γ."""
     from sklearn.kernel_approximation import RBFSampler
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import KFold
     rng = np.random.default_rng(seed)
-    n0, n1 = len(X0), len(X1)
     rbf = RBFSampler(gamma="scale", n_components=100, random_state=seed).fit(np.r_[X0, X1])
 
     def fit(A0, A1, extra=None, balanced=False):
@@ -58,41 +45,10 @@ def loop_tg_vtss(X0, X1, seed):
         clf = LogisticRegression(C=2.0, max_iter=2000, class_weight="balanced" if balanced else None)
         return clf.fit(rbf.transform(X), y)
 
-    def jitter(A1, m):
+    def jitter(A1, _A0, m):
         return A1[rng.integers(0, len(A1), m)] + rng.standard_normal((m, A1.shape[1]))
 
-    pilot = fit(X0, X1, balanced=True)
-    (m0, S0, H0), (m1, S1, H1) = _moments(pilot, rbf.transform(X0), 0), _moments(pilot, rbf.transform(X1), 1)
-    Hi, eye = _inv((H0 + H1) / 2), np.eye(len(m0))
-    A0, A1 = eye - (H0 - H1) @ Hi / 2, -eye - (H0 - H1) @ Hi / 2
-    g = m0 - m1
-    T = g @ _inv(A0 @ S0 @ A0.T / n0 + A1 @ S1 @ A1.T / n1) @ g
-    folds0, folds1 = list(KFold(FOLDS, shuffle=True, random_state=seed).split(X0)), \
-        list(KFold(FOLDS, shuffle=True, random_state=seed).split(X1))
-    parts = []
-    for (t0, h0), (t1, h1) in zip(folds0, folds1):
-        p = fit(X0[t0], X1[t1], balanced=True)
-        pool = jitter(X1[t1], n0 - n1)
-        (_, s0, k0), (ma, s1, k1), (ms, ss, _) = (_moments(p, rbf.transform(A), lab) for A, lab in
-                                                  ((X0[h0], 0), (X1[h1], 1), (pool, 1)))
-        parts.append((ms - ma, (k0 + k1) / 2, s0, s1, ss))
-    delta, H, S0, S1, Ss = (np.mean(a, axis=0) for a in zip(*parts))
-    Hi = _inv(H)
-    gqs = (n0 - n1) ** 2 / (2 * n0) * delta @ Hi @ delta / np.trace(Hi @ (S0 / 2 + n1 / (2 * n0) * S1 + (n0 - n1) / (2 * n0) * Ss))
-    symmetric = T <= scipy.stats.chi2.ppf(0.95, len(g))
-    candidates = GRID[GRID <= 0.2] if symmetric else GRID if gqs > TAU else GRID[(GRID >= 0.8) & (GRID <= 1.2)]
-    losses = np.zeros(len(candidates))
-    for (t0, h0), (t1, h1) in zip(folds0, folds1):
-        Phi_v = rbf.transform(np.r_[X0[h0], X1[h1]])
-        yv = np.r_[np.zeros(len(h0)), np.ones(len(h1))]
-        pool = jitter(X1[t1], int(round(2 * (len(t0) - len(t1)))))
-        for i, gamma in enumerate(candidates):
-            clf = fit(X0[t0], X1[t1], pool[: int(round(gamma * (len(t0) - len(t1))))])
-            prob = np.clip(clf.predict_proba(Phi_v)[:, 1], 1e-12, 1 - 1e-12)
-            losses[i] += -(np.log(1 - prob[yv == 0]).mean() + np.log(prob[yv == 1]).mean()) / 2
-    best = candidates[np.argmin(losses)]
-    fit(X0, X1, jitter(X1, int(round(best * (n0 - n1)))))
-    return best
+    return loop_tg_vtss(X0, X1, fit, rbf.transform, jitter, seed, folds=FOLDS, gqs_folds=FOLDS, tau=TAU)
 
 
 # ------------------------------------------------------------------ synthjax
@@ -128,7 +84,7 @@ def main():
     loop, loop_gammas = [], []
     for r in range(args.loop_reps):
         t = time.perf_counter()
-        loop_gammas.append(loop_tg_vtss(np.asarray(X0[r], np.float64), np.asarray(X1[r], np.float64), r))
+        loop_gammas.append(loop_decision(np.asarray(X0[r], np.float64), np.asarray(X1[r], np.float64), r))
         loop.append(time.perf_counter() - t)
     ours_s, loop_s = float(np.median(ours)), float(np.median(loop))
     print(f"machine: {platform.processor() or platform.machine()}, {jax.devices()[0].platform}, jax {jax.__version__}, "

@@ -104,3 +104,28 @@ def test_population_metrics_match_monte_carlo(x64):
         assert abs(float(got[k]) - float(want[k])) < 3e-3, k
     bayes = truth.bayes_metrics()
     assert all(float(bayes[k]) >= float(got[k]) - 2e-3 for k in got)
+
+
+def test_two_point_logistic_is_locally_symmetric(x64):
+    """SPEC §9.4: α = 0.855384; both class score means vanish at θ = c e1, so θ* = c e1 and g_φ = 0; the
+    exact class laws match large samples; the Bayes score is the true log-likelihood ratio."""
+    from synthjax.theory import law_moments
+    truth = D.two_point_logistic(d=6, a=5.0, b=1.0, c=1.0)
+    assert abs(truth.params.alpha - 0.855384) < 5e-7
+    learner = logistic(C=1e6, intercept=False)
+    theta = truth.theta_star(learner)
+    np.testing.assert_allclose(theta.coef, np.eye(6)[0], atol=1e-10)
+    m0, m1 = (law_moments(truth.class_law(c), learner.loss, theta, c, False).mean for c in (0, 1))
+    assert np.linalg.norm(m0 - m1) < 1e-12
+    X0, X1 = truth.sample(jax.random.key(3), 200_000, 200_000)
+    for X, law in ((X0, truth.class_law(0)), (X1, truth.class_law(1))):
+        np.testing.assert_allclose(X.mean(0), law.weights @ law.mu, atol=0.03)
+    assert set(np.unique(np.asarray(X1[:, 0]))) == {-5.0, 1.0}
+    # P(Y = 1 | x) = σ(x1) at the population prevalence π1: llr = x1 − log(π1/π0)
+    pi1 = truth.params.prevalence
+    share = float(jnp.mean(X1[:, 0] == -5.0))
+    expected = truth.params.alpha * (1 - 1 / (1 + np.exp(-5.0))) / pi1
+    assert abs(share - expected) < 0.005
+    np.testing.assert_allclose(truth.bayes_score(jnp.array([[0.0] * 6])), [-np.log(pi1 / (1 - pi1))])
+    with pytest.raises(InvalidParameterError, match="'a'"):
+        D.two_point_logistic(a=0.0)

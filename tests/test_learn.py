@@ -90,3 +90,37 @@ def test_learner_bad_input():
         logistic().fit(X.at[0, 0].set(jnp.nan), jnp.ones(10))
     with pytest.raises(InvalidParameterError, match="'w' parameter"):
         least_squares().fit(X, jnp.ones(10), -jnp.ones(10))
+
+
+def test_softmax_matches_sklearn_multinomial(x64):
+    """Softmax Newton = scikit-learn's multinomial LogisticRegression (lbfgs, tight tolerance) to 1e−6 in float64,
+    with sample weights and with C; a soft-label fit has zero gradient; vmap over weight vectors = a loop."""
+    from synthjax.learn import softmax, softmax_score
+    rng = np.random.default_rng(0)
+    n, d, K = 300, 4, 3
+    X = rng.normal(size=(n, d))
+    labels = np.argmax(X @ rng.normal(size=(d, K)) + rng.gumbel(size=(n, K)), axis=1)
+    w = rng.uniform(0.5, 2.0, n)
+    ref = LogisticRegression(C=0.7, tol=1e-12, max_iter=10_000).fit(X, labels, sample_weight=w)
+    params, info = softmax(K, C=0.7).fit(jnp.asarray(X), jnp.asarray(labels), jnp.asarray(w))
+    assert int(info.status) == OK
+    np.testing.assert_allclose(params.coef, ref.coef_.T, atol=1e-6)
+    np.testing.assert_allclose(params.intercept, ref.intercept_, atol=1e-6)
+    np.testing.assert_allclose(jax.nn.softmax(softmax_score(params, jnp.asarray(X))), ref.predict_proba(X), atol=1e-7)
+    soft = jax.nn.softmax(jnp.asarray(rng.normal(size=(n, K))))
+    lrn = softmax(K, ridge=1e-2)
+    fitted, _ = lrn.fit(jnp.asarray(X), soft)
+    theta = jnp.concatenate([fitted.coef, fitted.intercept[None]]).T.reshape(-1)
+    def objective(t):
+        T = t.reshape(K, d + 1).T
+        s = jnp.asarray(X) @ T[:d] + T[d][None, :]
+        return jnp.mean(lrn.loss(s, soft)) + 0.5 * 1e-2 * jnp.sum(T[:d] ** 2)
+    assert float(jnp.max(jnp.abs(jax.grad(objective)(theta)))) < 1e-10
+    W = jnp.asarray(rng.uniform(0.5, 2.0, (3, n)))
+    path, _ = lrn.fit_path(jnp.asarray(X), jnp.asarray(labels), W)
+    for i in range(3):
+        np.testing.assert_allclose(path.coef[i], lrn.fit(jnp.asarray(X), jnp.asarray(labels), W[i])[0].coef, atol=1e-10)
+    with pytest.raises(InvalidParameterError, match="'n_classes'"):
+        softmax(1)
+    with pytest.raises(InvalidParameterError, match="'y'"):
+        lrn.fit(jnp.asarray(X), jnp.zeros((n, 2)))

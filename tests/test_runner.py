@@ -1,3 +1,4 @@
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from synthjax import InvalidParameterError, cli
 from synthjax import dgp as D
 from synthjax import learn, synth
 from synthjax.learn import MAX_ITER
-from synthjax.runner import DesignChanged, Study, cell_replicate, replicate_chunk, run
+from synthjax.runner import DesignChanged, Study, cell_chunk, cell_replicate, evaluate_chunk, replicate_chunk, run
 
 
 def small_study(generators=("smote",), reps=64, chunk_size=64, **kw):
@@ -41,6 +42,53 @@ def test_generators_share_real_data_and_do_not_shift_streams():
     # differs, so equal up to the float32 solver tolerance)
     zero = two[two.gamma == 0].pivot(index="rep", columns="generator", values="excess_risk")
     np.testing.assert_allclose(zero["ros"], zero["smote"], rtol=1e-5)
+
+
+def test_split_kernel_equals_the_one_piece_kernel_and_the_stored_reference():
+    """The cell kernel in two compiled parts (generator's data and pool; the shape's learner and metrics) gives
+    the one-piece replicate's numbers to a few float32 ulps (not bit for bit: XLA compiles the metric
+    reductions differently in the smaller program; 1 of 24 AUPRC values differs by 1 ulp here), and the long
+    tables stored before the split (tests/data/make_kernel_reference.py) to float32 rounding on any machine."""
+    study = small_study(("smote", "ros"), reps=8)
+    truth, lrn = study.dgp, study.learner
+    risk_star = truth.population_risk(lrn.loss, truth.theta_star(lrn))
+    ids = jnp.arange(8, dtype=jnp.uint32)
+    seed, cell = jnp.uint32(2), jnp.uint32(1)
+    for gen in ("smote", "ros"):
+        replicate, sizes, _ = cell_replicate(study, gen, 60, 12)
+        whole = replicate_chunk(replicate)(seed, cell, ids, jnp.asarray(sizes, jnp.int32), risk_star,
+                                           study.synthesizers[gen].hyper, lrn.hyper)
+        chunk, split_sizes, _ = cell_chunk(study, gen, 60, 12)
+        split = chunk(seed, cell, ids, study.synthesizers[gen].hyper, jnp.asarray(split_sizes, jnp.int32), risk_star,
+                      lrn.hyper, ())
+        for name in whole:
+            np.testing.assert_allclose(whole[name], split[name], rtol=5e-7, atol=1e-7, err_msg=name)
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent / "data"))
+    from make_kernel_reference import studies
+    reference = pd.read_parquet(Path(__file__).parent / "data" / "kernel_reference.parquet")
+    for name, ref_study in studies():
+        new = run(ref_study).table
+        old = reference[reference.study == name].drop(columns="study").dropna(axis=1, how="all").reset_index(drop=True)
+        pd.testing.assert_frame_equal(new[old.columns], old, check_exact=False, rtol=2e-5, atol=1e-6)
+
+
+def test_learner_kernel_compiles_once_for_every_generator_of_a_shape():
+    """Three generators of one shape trace the learner's fit once (one evaluate program); a second shape
+    traces it once more."""
+    base = learn.logistic(ridge=1e-3)
+    traces = []
+
+    def counting_path(X, y, W, hyper=None):
+        traces.append(X.shape)
+        return base.fit_path(X, y, W, hyper)
+
+    study = small_study(("smote", "ros", "oracle"), reps=8, learner=base._replace(fit_path=counting_path))
+    res = run(study)
+    assert len(res.table) == 3 * 8 * 3 and len(traces) == 1
+    assert evaluate_chunk(study, 60, 12, 48)._cache_size() == 1
+    run(dataclasses.replace(study, sizes=((60, 12), (80, 12))))
+    assert len(traces) == 2
 
 
 def test_dynamic_values_do_not_recompile():
@@ -310,7 +358,7 @@ def test_persistent_compile_cache_on_by_default_and_opt_out(tmp_path):
     import sys
     code = ("import jax, jax.numpy as jnp, json, sys\n"
             "from synthjax import enable_compile_cache\n"
-            "from synthjax.runner._study import jax_flags\n"
+            "from synthjax.runner import jax_flags\n"
             "print(json.dumps([enable_compile_cache(), jax_flags()['jax_compilation_cache_dir']]))\n"
             "jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)   # this tiny program too\n"
             "jax.jit(lambda x: jnp.linalg.eigh(x @ x.T + jnp.arange(400.0).reshape(20, 20))[1].sum())"

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from jax.scipy.stats import norm
 
 from .. import metrics as M
-from ._laws import gaussian_expectation
+from ._laws import gaussian_expectation, law_risk
 
 METRIC_NAMES = ("auroc", "auprc", "best_ba", "best_f1")
 
@@ -62,3 +62,23 @@ def sample_metrics(s0, s1, prevalence=0.5) -> dict:
     y = jnp.concatenate([jnp.zeros(s0.shape[0], s.dtype), jnp.ones(s1.shape[0], s.dtype)])
     return dict(auroc=M.auroc(s, y), auprc=M.auprc(s, y, prevalence), best_ba=M.best_threshold_balanced_accuracy(s, y),
                 best_f1=M.best_threshold_f1(s, y, prevalence))
+
+
+def mixture_oracles(laws, sample_class, bayes_score, seed: int, mc_size: int):
+    """(population_risk, population_metrics, bayes_metrics) of a DGP whose class laws have exact risks
+    (``law_risk``) but whose ranking metrics need draws: metrics of the linear score (or of the Bayes score) on
+    ``mc_size`` fixed draws per class from ``sample_class``, keyed by ``seed``, at any prevalence."""
+    def population_risk(loss, params):
+        return 0.5 * (law_risk(laws[0], loss, params, 0) + law_risk(laws[1], loss, params, 1))
+
+    fixed = jax.random.split(jax.random.key(seed), 2)
+    fixed_samples = (sample_class(fixed[0], 0, mc_size), sample_class(fixed[1], 1, mc_size))
+
+    def population_metrics(params, prevalence=0.5):
+        s0, s1 = (X @ params.coef + params.intercept for X in fixed_samples)
+        return sample_metrics(s0, s1, prevalence)
+
+    def bayes_metrics(prevalence=0.5):
+        return sample_metrics(bayes_score(fixed_samples[0]), bayes_score(fixed_samples[1]), prevalence)
+
+    return population_risk, population_metrics, bayes_metrics

@@ -10,8 +10,8 @@ import numpy as np
 from .._validate import InvalidParameterError
 from ._core import DGP
 from ._gaussian import _as_matrix, _log_density, lda_start, memoised_theta_star, minimise_population_risk
-from ._laws import GaussianLaw, MixtureLaw, law_risk
-from ._metrics import sample_metrics
+from ._laws import GaussianLaw, MixtureLaw
+from ._metrics import mixture_oracles
 
 
 class MixtureParams(NamedTuple):
@@ -62,18 +62,8 @@ def gaussian_mixture(mu0, means, weights=None, cov0=None, cov1=None, dtype=None,
         comps = jnp.stack([_log_density(X, p.means[k], p.chol1) for k in range(K)], axis=1)
         return jax.scipy.special.logsumexp(comps, axis=1, b=p.weights[None, :]) - _log_density(X, p.mu0, p.chol0)
 
-    def population_risk(loss, params):
-        return 0.5 * (law_risk(laws[0], loss, params, 0) + law_risk(laws[1], loss, params, 1))
-
-    fixed = jax.random.split(jax.random.key(20261122), 2)
-    fixed_samples = (sample_class(fixed[0], 0, mc_size), sample_class(fixed[1], 1, mc_size))
-
-    def population_metrics(params, prevalence=0.5):
-        s0, s1 = (X @ params.coef + params.intercept for X in fixed_samples)
-        return sample_metrics(s0, s1, prevalence)
-
-    def bayes_metrics(prevalence=0.5):
-        return sample_metrics(bayes_score(fixed_samples[0]), bayes_score(fixed_samples[1]), prevalence)
+    population_risk, population_metrics, bayes_metrics = mixture_oracles(laws, sample_class, bayes_score,
+                                                                         20261122, mc_size)
 
     mix_cov = cov1 + (means - weights @ means).T @ np.diag(weights) @ (means - weights @ means)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Iterable, Iterator
 
+from ._results import jax_flags
+
 
 @dataclasses.dataclass(frozen=True)
 class CellJob:
@@ -60,7 +62,6 @@ class RayExecutor:
             import ray
         except ImportError as err:
             raise ImportError("RayExecutor needs Ray: pip install 'synthjax[ray]'.") from err
-        from ._study import jax_flags
         if not ray.is_initialized():
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
         gpus = self.num_gpus if self.num_gpus is not None else float(ray.cluster_resources().get("GPU", 0) > 0)

@@ -14,16 +14,17 @@ succeed: runs then duplicate work, never corrupt it, since shards are written at
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import os
 import socket
 from pathlib import Path
 
-import jax
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+
+from ._fingerprint import code_version
+from ._results import summary_accumulator
 
 try:
     import fcntl
@@ -33,52 +34,6 @@ except ImportError:           # not POSIX: no claims
 
 class DesignChanged(RuntimeError):
     """Resuming a run directory whose design or code version differs from the current one."""
-
-
-def fingerprint(obj, _depth: int = 0) -> str:
-    """A stable hash of a design object: arrays by value, functions by code and closure contents
-    (so a factory's static settings such as SMOTE's k count), containers recursively."""
-    h = hashlib.sha256()
-
-    def feed(o, depth):
-        if depth > 12:
-            h.update(b"...")
-        elif o is None or isinstance(o, (bool, int, float, str, np.number)):
-            h.update(repr(o).encode())
-        elif hasattr(o, "shape") and hasattr(o, "dtype"):
-            if jax.dtypes.issubdtype(o.dtype, jax.dtypes.prng_key):
-                o = jax.random.key_data(o)
-            a = np.asarray(o)
-            h.update(str(a.dtype).encode() + str(a.shape).encode() + a.tobytes())
-        elif isinstance(o, dict):
-            for k in sorted(o, key=str):
-                h.update(str(k).encode())
-                feed(o[k], depth + 1)
-        elif isinstance(o, (list, tuple)):
-            h.update(type(o).__name__.encode())
-            for x in o:
-                feed(x, depth + 1)
-        elif callable(o) and hasattr(o, "__code__"):
-            h.update(o.__qualname__.encode() + o.__code__.co_code)
-            for cell in o.__closure__ or ():
-                try:
-                    feed(cell.cell_contents, depth + 1)
-                except ValueError:      # an empty cell
-                    h.update(b"<empty>")
-        else:
-            h.update(type(o).__qualname__.encode())
-    feed(obj, _depth)
-    return h.hexdigest()[:20]
-
-
-def code_version() -> str:
-    """synthjax's version plus a hash of its source files: any code change is a new version."""
-    from .. import __version__
-    root = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        h.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
-    return f"{__version__}+{h.hexdigest()[:12]}"
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -202,7 +157,6 @@ class RunStore:
         ``path`` (written atomically) while accumulating the summary; memory holds one shard at a time.
         Returns (path, summary); with no finished shard, (an empty frame, an empty frame).
         Memory: one batch of at most 2¹⁸ rows plus one shard."""
-        from ._study import summary_accumulator
         path = Path(path)
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
         writer = summary = None

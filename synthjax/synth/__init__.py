@@ -8,7 +8,8 @@ from ._basic import biased_gaussian, gaussian_fit, jitter, oracle, random_oversa
 from ._bayes import bayesian_gaussian, niw_posterior, predictive_moments
 from ._core import Provenance, Synthesizer, SynthSample, nested_mask, synthetic_sizes
 from ._interpolation import adasyn, adasyn_weights, borderline_smote, danger_set, soft_smote
-from ._mixup import mamix, mixup, preserving_epsilon, preserving_mixup, variance_factor
+from ._mixup import mamix, mamix_label_weight, mixup, preserving_epsilon, preserving_mixup, variance_factor
+from ._multiclass import METHODS as MULTICLASS_METHODS, MulticlassSynthesizer, class_offsets, multiclass
 from ._neighbours import knn, minority_neighbours
 from ._smote import smote
 from . import diffusion
@@ -47,4 +48,5 @@ __all__ = ["Synthesizer", "SynthSample", "Provenance", "nested_mask", "synthetic
            "preserving_mixup", "mamix", "gaussian_fit", "bayesian_gaussian", "oracle", "semi_oracle",
            "biased_gaussian", "knn", "minority_neighbours", "danger_set", "adasyn_weights",
            "preserving_epsilon", "variance_factor", "niw_posterior", "predictive_moments", "diffusion",
-           "DiffusionConfig", "conditional_diffusion"]
+           "DiffusionConfig", "conditional_diffusion", "mamix_label_weight", "multiclass", "MulticlassSynthesizer",
+           "MULTICLASS_METHODS", "class_offsets"]

@@ -96,6 +96,16 @@ def preserving_mixup(alpha: float = 1.0, within: str = "all") -> Synthesizer:
     return _mix_factory("preserving_mixup", alpha, within, weights, _linear_labels)
 
 
+def mamix_label_weight(lam_x, n_i, n_j, omega: float = 0.25):
+    """MAMix's weight λ_y on the label of x_i for x̃ = (1 − λ_x) x_i + λ_x x_j from classes of sizes n_i, n_j:
+    class factors k = n^(−ω), λ_mid = k_i/(k_i + k_j); λ_y = 1 − ½ λ_x/λ_mid if λ_x < λ_mid, else
+    ½ (1 − λ_x)/(1 − λ_mid). Equal class sizes give λ_y = 1 − λ_x (mixup's labels); otherwise the label
+    moves toward the rarer class."""
+    k_i, k_j = n_i ** -omega, n_j ** -omega
+    mid = k_i / (k_i + k_j)
+    return jnp.where(lam_x < mid, 1 - 0.5 * lam_x / mid, 0.5 * (1 - lam_x) / (1 - mid))
+
+
 def mamix(alpha: float = 1.0, omega: float = 0.25) -> Synthesizer:
     """MAMix (Cheng et al., imbalanced-DL code): λx ~ Beta(α, α) (α = 1 there), x̃ = (1 − λx)x_i + λx x_j;
     class factors k_c = n_c^(−ω), λ_mid = k_{y_i}/(k_{y_i} + k_{y_j});
@@ -110,10 +120,7 @@ def mamix(alpha: float = 1.0, omega: float = 0.25) -> Synthesizer:
 
     def labels(lam_x, y_i, y_j, state):
         n = jnp.asarray([state.X.shape[0] - state.n1, state.n1], state.X.dtype)   # class sizes n0, n1
-        k = n ** -omega
-        k_i, k_j = k[y_i.astype(jnp.int32)], k[y_j.astype(jnp.int32)]
-        mid = k_i / (k_i + k_j)
-        lam_y = jnp.where(lam_x < mid, 1 - 0.5 * lam_x / mid, 0.5 * (1 - lam_x) / (1 - mid))
+        lam_y = mamix_label_weight(lam_x, n[y_i.astype(jnp.int32)], n[y_j.astype(jnp.int32)], omega)
         return lam_y * y_i + (1 - lam_y) * y_j
 
     return _mix_factory("mamix", alpha, "all", weights, labels)

@@ -13,12 +13,12 @@ __all__ = ["ScoreMoments", "law_moments", "sample_moments", "autodiff_moments", 
            "marginal_generator_law"]
 from ._diagnostics import (QualityScore, SymmetryTest, balanced_fit, fold_split, generator_quality,
                            symmetry_test)
-from ._tuners import (BIASED, COST_GRID, REALISTIC, SYMMETRIC, TGVTSSResult, TunedFit, augmented_fits, balancing, cost_sensitive,
+from ._tuners import (BIASED, COST_GRID, FULL_GRID, REALISTIC, SYMMETRIC, TGVTSSResult, TunedFit, augmented_fits, balancing, cost_sensitive,
                       reweighting, select_size, tg_vtss, vtss)
 
 __all__ += ["SymmetryTest", "symmetry_test", "QualityScore", "generator_quality", "balanced_fit", "fold_split",
             "TunedFit", "TGVTSSResult", "select_size", "vtss", "tg_vtss", "balancing", "SYMMETRIC", "REALISTIC",
-            "BIASED", "reweighting", "cost_sensitive", "COST_GRID", "augmented_fits"]
+            "BIASED", "reweighting", "cost_sensitive", "COST_GRID", "FULL_GRID", "augmented_fits"]
 from ._rates import Agreement, RateFit, agreement, fit_rate
 
 __all__ += ["RateFit", "fit_rate", "Agreement", "agreement"]

@@ -69,14 +69,21 @@ def _validation_keys(key):
     return jax.random.split(jax.random.split(key)[0], 3)
 
 
-def _validation_losses(key, synth, learner, X0, X1, gammas, gamma_max, folds, holdout, hyper, synth_hyper):
-    """(C,) balanced validation loss of each candidate: K-fold CV (``folds``) or one stratified
-    hold-out split (``holdout`` fraction, used when folds is None)."""
+def _validation_losses(key, synth, learner, X0, X1, gammas, gamma_max, folds, holdout, hyper, synth_hyper,
+                       repeats: int = 1):
+    """(C,) balanced validation loss of each candidate: K-fold CV (``folds``), averaged over ``repeats``
+    independent fold assignments (repeated K-fold; repeat 0 is the single K-fold split of ``key``), or one
+    stratified hold-out split (``holdout`` fraction, used when folds is None)."""
     n0, n1 = X0.shape[0], X1.shape[0]
     if folds is None:
         check_float(holdout, "holdout", "select_size", 0.0, 1.0, lo_open=True, hi_open=True)
     else:
         check_int(folds, "folds", "select_size", 2, n1)   # every validation fold holds ≥ 1 minority point
+        check_int(repeats, "repeats", "select_size", 1)
+        if repeats > 1:
+            keys = jnp.stack([key] + [jax.random.fold_in(key, r) for r in range(1, repeats)])
+            return jnp.mean(jax.vmap(lambda k: _validation_losses(k, synth, learner, X0, X1, gammas, gamma_max, folds,
+                                                                  holdout, hyper, synth_hyper))(keys), axis=0)
     k0, k1, kg = jax.random.split(key, 3)
 
     def one(k, h0, t0, h1, t1):
@@ -97,14 +104,16 @@ def _validation_losses(key, synth, learner, X0, X1, gammas, gamma_max, folds, ho
 
 
 def select_size(key, synth, learner, X0, X1, gammas, valid=None, gamma_max: float = 2.0, folds: int | None = 5,
-                holdout: float = 0.2, hyper=None, synth_hyper=None) -> TunedFit:
+                holdout: float = 0.2, hyper=None, synth_hyper=None, repeats: int = 1) -> TunedFit:
     """Choose γ among ``gammas`` (where ``valid``) by balanced validation loss, then regenerate and refit
-    on the full data with the chosen size. ``folds=None`` uses one stratified hold-out split."""
+    on the full data with the chosen size. ``folds=None`` uses one stratified hold-out split; ``repeats`` > 1
+    averages repeated K-fold CV (SPEC §9.5: 5 × 5)."""
     gammas = jnp.asarray(gammas, X0.dtype)
     valid = jnp.ones(gammas.shape, bool) if valid is None else valid
     learner = bound_learner(learner, key, X0, X1)
     kv, kf = jax.random.split(key)
-    losses = _validation_losses(kv, synth, learner, X0, X1, gammas, gamma_max, folds, holdout, hyper, synth_hyper)
+    losses = _validation_losses(kv, synth, learner, X0, X1, gammas, gamma_max, folds, holdout, hyper, synth_hyper,
+                                repeats)
     losses = jnp.where(valid & jnp.isfinite(losses), losses, jnp.inf)
     best = jnp.argmin(losses)
     (params, info), sizes = augmented_fits(kf, synth, learner, X0, X1, gammas[best][None], gamma_max, hyper,

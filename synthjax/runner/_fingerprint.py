@@ -1,0 +1,54 @@
+"""The identity of a design and of the code that computes it: what a run directory is keyed to."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import jax
+import numpy as np
+
+
+def fingerprint(obj, _depth: int = 0) -> str:
+    """A stable hash of a design object: arrays by value, functions by code and closure contents
+    (so a factory's static settings such as SMOTE's k count), containers recursively."""
+    h = hashlib.sha256()
+
+    def feed(o, depth):
+        if depth > 12:
+            h.update(b"...")
+        elif o is None or isinstance(o, (bool, int, float, str, np.number)):
+            h.update(repr(o).encode())
+        elif hasattr(o, "shape") and hasattr(o, "dtype"):
+            if jax.dtypes.issubdtype(o.dtype, jax.dtypes.prng_key):
+                o = jax.random.key_data(o)
+            a = np.asarray(o)
+            h.update(str(a.dtype).encode() + str(a.shape).encode() + a.tobytes())
+        elif isinstance(o, dict):
+            for k in sorted(o, key=str):
+                h.update(str(k).encode())
+                feed(o[k], depth + 1)
+        elif isinstance(o, (list, tuple)):
+            h.update(type(o).__name__.encode())
+            for x in o:
+                feed(x, depth + 1)
+        elif callable(o) and hasattr(o, "__code__"):
+            h.update(o.__qualname__.encode() + o.__code__.co_code)
+            for cell in o.__closure__ or ():
+                try:
+                    feed(cell.cell_contents, depth + 1)
+                except ValueError:      # an empty cell
+                    h.update(b"<empty>")
+        else:
+            h.update(type(o).__qualname__.encode())
+    feed(obj, _depth)
+    return h.hexdigest()[:20]
+
+
+def code_version() -> str:
+    """synthjax's version plus a hash of its source files: any code change is a new version."""
+    from .. import __version__
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
+    return f"{__version__}+{h.hexdigest()[:12]}"

@@ -1,0 +1,177 @@
+"""The replicate kernel of a shape-cell, in two compiled parts.
+
+``generate`` draws the real data and the generator's synthetic pool; ``evaluate`` fits the learner over the
+nested size masks and computes the risk and metrics. ``evaluate`` does not depend on the generator, so it is
+compiled once per shape (n0, n1, pool size, d, learner, dtype, batch) and reused by every generator of a
+study (``evaluate_chunk`` keeps the compiled programs); each generator compiles only its own ``generate``.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import metrics as M
+from ..dgp import DGP, sample_metrics
+from ..learn import OK, Learner, bind, path_fit
+from ..synth import Synthesizer, nested_mask, synthetic_sizes
+from ._design import MODEL_TAG, Study, stream_tag
+
+#: fold_in tags of a replicate's key: its real data, its test sample (the generator's tag is its ``stream_tag``).
+DATA_TAG, TEST_TAG = 0, 2
+
+
+def replicate_keys(seed, cell, rep_ids):
+    """Keys fold_in(fold_in(key(seed), cell), r) for each replicate id r (all may be traced)."""
+    cell_key = jax.random.fold_in(jax.random.key(seed), cell)
+    return jax.vmap(lambda r: jax.random.fold_in(cell_key, r))(jnp.asarray(rep_ids, jnp.uint32))
+
+
+def make_generate(dgp: DGP, synth: Synthesizer, n0: int, n1: int, m: int, generator_tag: int = 1):
+    """``generate(key, synth_hyper) -> (X, y_pool)``: (X0, X1) ~ P0^n0 × P1^n1 and one pool of m synthetic points
+    from the synthesizer fitted on X1 (and X0), stacked as X = [X0; X1; pool] (n0 + n1 + m, d); y_pool holds the
+    pool's labels (1, or the method's soft labels)."""
+    def generate(key, synth_hyper):
+        k_fit, k_sample = jax.random.split(jax.random.fold_in(key, generator_tag))
+        X0, X1 = dgp.sample(jax.random.fold_in(key, DATA_TAG), n0, n1)
+        pool = synth.sample(k_sample, synth.fit(k_fit, X1, X0, synth_hyper), m)
+        X = jnp.concatenate([X0, X1, pool.X])
+        return X, (jnp.ones(m, X.dtype) if pool.y is None else pool.y.astype(X.dtype))
+    return generate
+
+
+def make_evaluate(dgp: DGP, learner: Learner, n0: int, n1: int, m: int, n_test: int = 0, metrics: bool = True):
+    """``evaluate(key, X, y_pool, sizes (S,), risk_star, learner_hyper, evaluation=()) -> dict of (S,) arrays``:
+    draw the learner's random parts (``learn.bind`` on the real rows), fit it on X with weight mask
+    [1; 1; 1{j < ñ_s}] for each size s, and evaluate the population (and optionally test-sample) metrics:
+    exact for a linear learner, else on the ``evaluation`` sample (X, labels). A failed fit (status ≠ OK)
+    gives NaN metrics and keeps its status."""
+    exact = isinstance(learner, Learner)
+
+    def evaluate(key, X, y_pool, sizes, risk_star, learner_hyper, evaluation=()):
+        y = jnp.concatenate([jnp.zeros(n0, X.dtype), jnp.ones(n1, X.dtype), y_pool])
+        real = jnp.ones((sizes.shape[0], n0 + n1), X.dtype)
+        W = jnp.concatenate([real, nested_mask(sizes, m, X.dtype)], axis=1)
+        model = bind(learner, jax.random.fold_in(key, MODEL_TAG), X[:n0 + n1])
+        params, info = path_fit(model)(X, y, W, learner_hyper)
+        if exact:
+            risk = jax.vmap(partial(dgp.population_risk, learner.loss))(params)
+        else:
+            E, labels = evaluation
+            risk = jax.vmap(lambda p: M.balanced_risk(model.loss, model.score(p, E), labels))(params)
+        out = dict(excess_risk=risk - risk_star, risk=risk)
+        if metrics and exact:
+            out.update(jax.vmap(dgp.population_metrics)(params))
+        elif metrics:
+            half = labels.shape[0] // 2                    # the evaluation sample: n_eval of class 0, then of class 1
+            out.update(jax.vmap(lambda p: sample_metrics(model.score(p, E)[:half], model.score(p, E)[half:]))(params))
+        if n_test:
+            T0, T1 = dgp.sample(jax.random.fold_in(key, TEST_TAG), n_test, n_test)
+            T = jnp.concatenate([T0, T1])
+            labels = jnp.concatenate([jnp.zeros(n_test, X.dtype), jnp.ones(n_test, X.dtype)])
+
+            def test_metrics(p):
+                s = model.score(p, T)
+                return dict(test_auroc=M.auroc(s, labels), test_auprc=M.auprc(s, labels),
+                            test_best_ba=M.best_threshold_balanced_accuracy(s, labels),
+                            test_best_f1=M.best_threshold_f1(s, labels),
+                            test_balanced_loss=M.balanced_risk(model.loss, s, labels))
+            out.update(jax.vmap(test_metrics)(params))
+        failed = info.status != OK
+        out = {k: jnp.where(failed, jnp.nan, v) for k, v in out.items()}
+        out.update(iterations=info.iterations, grad_norm=info.grad_norm, converged=info.converged,
+                   status=info.status)
+        return out
+
+    return evaluate
+
+
+def make_replicate(dgp: DGP, synth: Synthesizer, learner: Learner, n0: int, n1: int, m: int,
+                   n_test: int = 0, generator_tag: int = 1, metrics: bool = True):
+    """One replicate of one shape-cell, every synthetic size at once, as one function:
+    ``replicate(key, sizes, risk_star, synth_hyper, learner_hyper, evaluation=())`` = ``evaluate`` of ``generate``
+    (the runner compiles the two parts apart, ``cell_chunk``: equal to float32 rounding, not bit for bit)."""
+    generate = make_generate(dgp, synth, n0, n1, m, generator_tag)
+    evaluate = make_evaluate(dgp, learner, n0, n1, m, n_test, metrics)
+
+    def replicate(key, sizes, risk_star, synth_hyper, learner_hyper, evaluation=()):
+        return evaluate(key, *generate(key, synth_hyper), sizes, risk_star, learner_hyper, evaluation)
+    return replicate
+
+
+def replicate_batch(n_sizes: int, n_rows: int) -> int:
+    """Replicates per vmapped batch: small enough that a batch's (sizes × rows) working arrays stay in
+    cache (about 2 MB in float32), a power of two up to 64. It depends on the shape-cell only — never on the chunk
+    size or the number of replicates — so every replicate is computed by the same compiled batch
+    program and the numbers do not depend on how the run is chunked."""
+    fits = max(1, 2 ** 19 // (n_sizes * n_rows))
+    return int(min(64, 2 ** int(np.log2(fits))))
+
+
+def cell_replicate(study: Study, generator: str, n0: int, n1: int):
+    """The replicate function of a shape-cell, its size grid and its vmapped batch
+    (``replicate_batch``): ``replicate(key, sizes, risk*, synth_hyper, learner_hyper)``."""
+    sizes = synthetic_sizes(study.gammas(n0, n1), n0, n1)
+    replicate = make_replicate(study.dgp, study.synthesizers[generator], study.learner, n0, n1,
+                               int(sizes.max()), study.n_test, stream_tag(generator), study.metrics)
+    return replicate, sizes, replicate_batch(len(sizes), n0 + n1 + int(sizes.max()))
+
+
+def replicate_chunk(replicate):
+    """Jitted ``chunk(seed, cell, rep_ids, *args) -> pytree of (len(rep_ids), …) arrays``: replicate r
+    gets key fold_in(fold_in(key(seed), cell), r), vmapped over ``rep_ids``. Everything but the
+    replicate's code is dynamic: a new seed, cell, size grid or hyperparameter value reuses the
+    compiled program."""
+    @jax.jit
+    def chunk(seed, cell, rep_ids, *args):
+        return jax.vmap(lambda k: replicate(k, *args))(replicate_keys(seed, cell, rep_ids))
+    return chunk
+
+
+def _evaluate_on_data(evaluate):
+    """Jitted ``chunk(seed, cell, rep_ids, X, y_pool, *args)``: ``evaluate`` vmapped over the replicates' data."""
+    @jax.jit
+    def chunk(seed, cell, rep_ids, X, y_pool, *args):
+        return jax.vmap(lambda k, x, y: evaluate(k, x, y, *args))(replicate_keys(seed, cell, rep_ids), X, y_pool)
+    return chunk
+
+
+#: compiled ``evaluate`` chunks by shape, kept for the last few (design, learner) pairs of this process.
+_EVALUATE_CHUNKS: OrderedDict = OrderedDict()
+_EVALUATE_KEEP = 8
+
+
+def evaluate_chunk(study: Study, n0: int, n1: int, m: int):
+    """The jitted ``evaluate`` chunk of a study's shape (n0, n1, m): one Python function per (DGP, learner,
+    shape, test size, metrics), so jax.jit compiles it once and every generator of the study reuses it."""
+    key = (id(study.dgp), id(study.learner), n0, n1, m, study.n_test, study.metrics)
+    hit = _EVALUATE_CHUNKS.get(key)
+    if hit is None or hit[0] is not study.dgp or hit[1] is not study.learner:
+        evaluate = make_evaluate(study.dgp, study.learner, n0, n1, m, study.n_test, study.metrics)
+        hit = (study.dgp, study.learner, _evaluate_on_data(evaluate))   # the objects pin their ids
+        _EVALUATE_CHUNKS[key] = hit
+        while len(_EVALUATE_CHUNKS) > _EVALUATE_KEEP:
+            _EVALUATE_CHUNKS.popitem(last=False)
+    _EVALUATE_CHUNKS.move_to_end(key)
+    return hit[2]
+
+
+def cell_chunk(study: Study, generator: str, n0: int, n1: int):
+    """(chunk, sizes, batch) of a shape-cell in two compiled parts: the generator's ``generate`` chunk and the
+    shape's shared ``evaluate`` chunk (``evaluate_chunk``). ``chunk(seed, cell, rep_ids, synth_hyper, sizes,
+    risk*, learner_hyper, evaluation)`` gives what ``replicate_chunk(cell_replicate(…))`` gives up to a few float32
+    ulps (XLA compiles reductions differently in the smaller programs; each program is fixed per shape, so chunk
+    and device invariance stay bit for bit)."""
+    sizes = synthetic_sizes(study.gammas(n0, n1), n0, n1)
+    m = int(sizes.max())
+    generate = make_generate(study.dgp, study.synthesizers[generator], n0, n1, m, stream_tag(generator))
+    generate_chunk = replicate_chunk(generate)
+    evaluate = evaluate_chunk(study, n0, n1, m)
+
+    def chunk(seed, cell, rep_ids, synth_hyper, *args):
+        X, y_pool = generate_chunk(seed, cell, rep_ids, synth_hyper)
+        return evaluate(seed, cell, rep_ids, X, y_pool, *args)
+    return chunk, sizes, replicate_batch(len(sizes), n0 + n1 + m)

@@ -88,6 +88,7 @@ def dies_once(base, marker: str):
     return base._replace(fit=fit)
 
 
+@pytest.mark.xdist_group("ray")     # one local Ray cluster at a time under pytest -n
 def test_ray_cells_retry_a_killed_worker_and_match_a_local_run(ray_cluster, tmp_path):
     marker = str(tmp_path / "killed-once")
     study = small_study(("ros", "smote"), reps=130, synthesizers={
@@ -103,6 +104,7 @@ def test_ray_cells_retry_a_killed_worker_and_match_a_local_run(ray_cluster, tmp_
     assert len(list((out / "shards").glob("*.parquet"))) == 2 * 3
 
 
+@pytest.mark.xdist_group("ray")
 def test_ray_records_a_failing_cell_and_goes_on(ray_cluster, tmp_path):
     study = small_study(("ros", "smote"), reps=16, synthesizers={
         "ros": synth.random_oversampling(), "smote": synth.smote(50)})        # k > n1 − 1: raises

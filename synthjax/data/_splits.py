@@ -73,7 +73,7 @@ def stratified_folds(key, n0: int, n1: int, K: int = 5):
 def preprocess(train, *others, standardise: bool = True):
     """Mean-impute NaNs and (optionally) standardise every array with the column means and SDs of ``train``
     only (no test information leaks into the training rows); a column without observed training values is
-    imputed with 0, a constant one is left unscaled. Returns (train, *others) transformed."""
+    imputed with 0, a constant one is left unscaled. Returns ``(train, *others)`` transformed."""
     mean = jnp.nanmean(train, axis=0, keepdims=True)
     mean = jnp.where(jnp.isnan(mean), 0.0, mean)
     sd = jnp.sqrt(jnp.nanmean((train - mean) ** 2, axis=0, keepdims=True)) if standardise else jnp.ones_like(mean)

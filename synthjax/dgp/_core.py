@@ -7,22 +7,24 @@ from typing import Any, Callable, NamedTuple
 class DGP(NamedTuple):
     """A two-class data-generating process (class 0 = majority, class 1 = minority).
 
-    Fields:
-      name, d: a label and the feature dimension.
+    Attributes:
+      name: a label.
+      d: the feature dimension.
       params: the law's parameters (a pytree; e.g. ``GaussianParams``).
-      sample(key, n0, n1) -> (X0 (n0, d), X1 (n1, d)).
-      sample_class(key, label, n) -> (n, d): draws from P0 (label 0) or P1 (label 1).
-      bayes_score(X) -> (n,): the log-likelihood ratio log p1(x)/p0(x).
-      population_risk(loss, params) -> (): balanced risk ½E_{P0} ℓ(s, 0) + ½E_{P1} ℓ(s, 1) of the
-        linear score s = coefᵀx + intercept (``LinearParams``), exact or by quadrature.
-      theta_star(learner) -> LinearParams: argmin of the balanced population risk for the learner's
-        loss (with an intercept iff the learner has one).
-      population_auroc(params) -> (): P(s(X1) > s(X0)) for the linear score, exact.
-      class_law(label) -> the law of X given the class (``GaussianLaw`` or ``SampleLaw``), used by
+      sample: ``sample(key, n0, n1) -> (X0 (n0, d), X1 (n1, d))``.
+      sample_class: ``sample_class(key, label, n) -> (n, d)``, draws from P0 (label 0) or P1 (label 1).
+      bayes_score: ``bayes_score(X) -> (n,)``, the log-likelihood ratio log p1(x)/p0(x).
+      population_risk: ``population_risk(loss, params) -> ()``, the balanced risk ½E_{P0} ℓ(s, 0) + ½E_{P1} ℓ(s, 1)
+        of the linear score s = coefᵀx + intercept (``LinearParams``), exact or by quadrature.
+      theta_star: ``theta_star(learner) -> LinearParams``, the argmin of the balanced population risk for the
+        learner's loss (with an intercept iff the learner has one).
+      population_auroc: ``population_auroc(params) -> ()``, P(s(X1) > s(X0)) for the linear score, exact.
+      class_law: ``class_law(label)``, the law of X given the class (``GaussianLaw`` or ``SampleLaw``), used by
         the theory engine for score moments.
-      population_metrics(params, prevalence=0.5) -> dict of AUROC, AUPRC (average precision at the
-        prevalence), best-threshold balanced accuracy and F1 of the linear score (``METRIC_NAMES``).
-      bayes_metrics(prevalence=0.5) -> the same for the Bayes score (metric regret = Bayes − fitted).
+      population_metrics: ``population_metrics(params, prevalence=0.5) -> dict`` of AUROC, AUPRC (average
+        precision at the prevalence), best-threshold balanced accuracy and F1 of the linear score (``METRIC_NAMES``).
+      bayes_metrics: ``bayes_metrics(prevalence=0.5)``, the same for the Bayes score (metric regret = Bayes −
+        fitted).
     """
     name: str
     d: int

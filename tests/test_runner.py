@@ -74,18 +74,20 @@ def test_split_kernel_equals_the_one_piece_kernel_and_the_stored_reference():
 
 
 def test_learner_kernel_compiles_once_for_every_generator_of_a_shape():
-    """Three generators of one shape trace the learner's fit once (one evaluate program); a second shape
-    traces it once more."""
+    """Three generators of one shape trace the learner's fit once (one evaluate program) and the real-data draw
+    once (one draw program); a second shape traces each once more."""
     base = learn.logistic(ridge=1e-3)
-    traces = []
+    traces, draws = [], []
 
     def counting_path(X, y, W, hyper=None):
         traces.append(X.shape)
         return base.fit_path(X, y, W, hyper)
 
     study = small_study(("smote", "ros", "oracle"), reps=8, learner=base._replace(fit_path=counting_path))
+    sample = study.dgp.sample
+    study = dataclasses.replace(study, dgp=study.dgp._replace(sample=lambda k, n0, n1: draws.append(n0) or sample(k, n0, n1)))
     res = run(study)
-    assert len(res.table) == 3 * 8 * 3 and len(traces) == 1
+    assert len(res.table) == 3 * 8 * 3 and len(traces) == 1 and len(draws) == 1
     assert evaluate_chunk(study, 60, 12, 48)._cache_size() == 1
     run(dataclasses.replace(study, sizes=((60, 12), (80, 12))))
     assert len(traces) == 2

@@ -7,8 +7,8 @@ from ._design import Study, cell_name
 from ._execute import CompiledCell, block_size, map_replicates
 from ._executors import CellJob, LocalExecutor, RayExecutor
 from ._fingerprint import code_version, fingerprint
-from ._kernel import (cell_chunk, cell_replicate, evaluate_chunk, make_evaluate, make_generate, make_replicate,
-                      replicate_batch, replicate_chunk, replicate_keys)
+from ._kernel import (cell_chunk, cell_replicate, draw_chunk, evaluate_chunk, make_draw, make_evaluate, make_generate,
+                      make_replicate, replicate_batch, replicate_chunk, replicate_keys)
 from ._memory import parse_bytes, peak_rss
 from ._results import Results, custom_results, jax_flags, summarise
 from ._run import run
@@ -17,6 +17,6 @@ from ._summary import Summary
 
 __all__ = ["CellJob", "LocalExecutor", "RayExecutor", "parse_bytes", "peak_rss", "DesignChanged", "RunStore",
            "code_version", "fingerprint", "CompiledCell", "block_size", "cell_name", "Study", "Results", "Summary",
-           "custom_results", "run", "summarise", "jax_flags", "make_replicate", "make_generate", "make_evaluate",
-           "cell_replicate", "cell_chunk", "evaluate_chunk", "replicate_chunk", "map_replicates", "replicate_batch",
+           "custom_results", "run", "summarise", "jax_flags", "make_replicate", "make_draw", "make_generate", "make_evaluate",
+           "cell_replicate", "cell_chunk", "draw_chunk", "evaluate_chunk", "replicate_chunk", "map_replicates", "replicate_batch",
            "replicate_keys"]

@@ -1,9 +1,11 @@
-"""The replicate kernel of a shape-cell, in two compiled parts.
+"""The replicate kernel of a shape-cell, in three compiled parts.
 
-``generate`` draws the real data and the generator's synthetic pool; ``evaluate`` fits the learner over the
-nested size masks and computes the risk and metrics. ``evaluate`` does not depend on the generator, so it is
-compiled once per shape (n0, n1, pool size, d, learner, dtype, batch) and reused by every generator of a
-study (``evaluate_chunk`` keeps the compiled programs); each generator compiles only its own ``generate``.
+``draw`` samples the real data; ``generate`` fits the generator and draws its synthetic pool; ``evaluate`` fits the
+learner over the nested size masks and computes the risk and metrics. ``draw`` and ``evaluate`` do not depend on
+the generator, so they are compiled once per shape (n0, n1, pool size, d, learner, dtype, batch) and reused by
+every generator of a study (``draw_chunk``, ``evaluate_chunk`` keep the compiled programs); each generator
+compiles only its own ``generate``. (Compiling a vmapped threefry draw costs seconds on a CPU: the data draw is
+the largest part of a small cell's compilation.)
 """
 from __future__ import annotations
 
@@ -30,13 +32,19 @@ def replicate_keys(seed, cell, rep_ids):
     return jax.vmap(lambda r: jax.random.fold_in(cell_key, r))(jnp.asarray(rep_ids, jnp.uint32))
 
 
-def make_generate(dgp: DGP, synth: Synthesizer, n0: int, n1: int, m: int, generator_tag: int = 1):
-    """``generate(key, synth_hyper) -> (X, y_pool)``: (X0, X1) ~ P0^n0 × P1^n1 and one pool of m synthetic points
-    from the synthesizer fitted on X1 (and X0), stacked as X = [X0; X1; pool] (n0 + n1 + m, d); y_pool holds the
-    pool's labels (1, or the method's soft labels)."""
-    def generate(key, synth_hyper):
+def make_draw(dgp: DGP, n0: int, n1: int):
+    """``draw(key) -> (X0, X1)``: the replicate's real data, (X0, X1) ~ P0^n0 × P1^n1 (no generator involved)."""
+    def draw(key):
+        return dgp.sample(jax.random.fold_in(key, DATA_TAG), n0, n1)
+    return draw
+
+
+def make_generate(synth: Synthesizer, n0: int, n1: int, m: int, generator_tag: int = 1):
+    """``generate(key, X0, X1, synth_hyper) -> (X, y_pool)``: one pool of m synthetic points from the synthesizer
+    fitted on X1 (and X0), stacked as X = [X0; X1; pool] (n0 + n1 + m, d); y_pool holds the pool's labels (1, or
+    the method's soft labels)."""
+    def generate(key, X0, X1, synth_hyper):
         k_fit, k_sample = jax.random.split(jax.random.fold_in(key, generator_tag))
-        X0, X1 = dgp.sample(jax.random.fold_in(key, DATA_TAG), n0, n1)
         pool = synth.sample(k_sample, synth.fit(k_fit, X1, X0, synth_hyper), m)
         X = jnp.concatenate([X0, X1, pool.X])
         return X, (jnp.ones(m, X.dtype) if pool.y is None else pool.y.astype(X.dtype))
@@ -93,12 +101,14 @@ def make_replicate(dgp: DGP, synth: Synthesizer, learner: Learner, n0: int, n1: 
                    n_test: int = 0, generator_tag: int = 1, metrics: bool = True):
     """One replicate of one shape-cell, every synthetic size at once, as one function:
     ``replicate(key, sizes, risk_star, synth_hyper, learner_hyper, evaluation=())`` = ``evaluate`` of ``generate``
-    (the runner compiles the two parts apart, ``cell_chunk``: equal to float32 rounding, not bit for bit)."""
-    generate = make_generate(dgp, synth, n0, n1, m, generator_tag)
+    of ``draw`` (the runner compiles the three parts apart, ``cell_chunk``: equal to float32 rounding, not bit for
+    bit)."""
+    draw = make_draw(dgp, n0, n1)
+    generate = make_generate(synth, n0, n1, m, generator_tag)
     evaluate = make_evaluate(dgp, learner, n0, n1, m, n_test, metrics)
 
     def replicate(key, sizes, risk_star, synth_hyper, learner_hyper, evaluation=()):
-        return evaluate(key, *generate(key, synth_hyper), sizes, risk_star, learner_hyper, evaluation)
+        return evaluate(key, *generate(key, *draw(key), synth_hyper), sizes, risk_star, learner_hyper, evaluation)
     return replicate
 
 
@@ -131,47 +141,63 @@ def replicate_chunk(replicate):
     return chunk
 
 
-def _evaluate_on_data(evaluate):
-    """Jitted ``chunk(seed, cell, rep_ids, X, y_pool, *args)``: ``evaluate`` vmapped over the replicates' data."""
+def _on_data(fn, n_data: int):
+    """Jitted ``chunk(seed, cell, rep_ids, *data, *args)``: ``fn(key, *data, *args)`` vmapped over the replicates'
+    keys and the leading axis of the ``n_data`` data arrays."""
     @jax.jit
-    def chunk(seed, cell, rep_ids, X, y_pool, *args):
-        return jax.vmap(lambda k, x, y: evaluate(k, x, y, *args))(replicate_keys(seed, cell, rep_ids), X, y_pool)
+    def chunk(seed, cell, rep_ids, *rest):
+        data, args = rest[:n_data], rest[n_data:]
+        return jax.vmap(lambda k, *d: fn(k, *d, *args))(replicate_keys(seed, cell, rep_ids), *data)
     return chunk
 
 
-#: compiled ``evaluate`` chunks by shape, kept for the last few (design, learner) pairs of this process.
-_EVALUATE_CHUNKS: OrderedDict = OrderedDict()
-_EVALUATE_KEEP = 8
+#: compiled generator-independent chunks by shape (the data draw, the learner and metrics), kept for the last few
+#: (design, learner) pairs of this process.
+_SHARED: OrderedDict = OrderedDict()
+_SHARED_KEEP = 16
+
+
+def _shared(key: tuple, owners: tuple, build):
+    """The cached chunk of ``key`` (built by ``build()``), valid while ``owners`` are the same objects."""
+    hit = _SHARED.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], owners)):
+        hit = (owners, build())                       # the owners pin the ids in the key
+        _SHARED[key] = hit
+        while len(_SHARED) > _SHARED_KEEP:
+            _SHARED.popitem(last=False)
+    _SHARED.move_to_end(key)
+    return hit[1]
+
+
+def draw_chunk(study: Study, n0: int, n1: int):
+    """The jitted real-data draw of a study's shape (n0, n1), compiled once and shared by its generators."""
+    return _shared(("draw", id(study.dgp), n0, n1), (study.dgp,),
+                   lambda: replicate_chunk(make_draw(study.dgp, n0, n1)))
 
 
 def evaluate_chunk(study: Study, n0: int, n1: int, m: int):
     """The jitted ``evaluate`` chunk of a study's shape (n0, n1, m): one Python function per (DGP, learner,
     shape, test size, metrics), so jax.jit compiles it once and every generator of the study reuses it."""
-    key = (id(study.dgp), id(study.learner), n0, n1, m, study.n_test, study.metrics)
-    hit = _EVALUATE_CHUNKS.get(key)
-    if hit is None or hit[0] is not study.dgp or hit[1] is not study.learner:
-        evaluate = make_evaluate(study.dgp, study.learner, n0, n1, m, study.n_test, study.metrics)
-        hit = (study.dgp, study.learner, _evaluate_on_data(evaluate))   # the objects pin their ids
-        _EVALUATE_CHUNKS[key] = hit
-        while len(_EVALUATE_CHUNKS) > _EVALUATE_KEEP:
-            _EVALUATE_CHUNKS.popitem(last=False)
-    _EVALUATE_CHUNKS.move_to_end(key)
-    return hit[2]
+    return _shared(("evaluate", id(study.dgp), id(study.learner), n0, n1, m, study.n_test, study.metrics),
+                   (study.dgp, study.learner),
+                   lambda: _on_data(make_evaluate(study.dgp, study.learner, n0, n1, m, study.n_test, study.metrics), 2))
 
 
 def cell_chunk(study: Study, generator: str, n0: int, n1: int):
-    """(chunk, sizes, batch) of a shape-cell in two compiled parts: the generator's ``generate`` chunk and the
-    shape's shared ``evaluate`` chunk (``evaluate_chunk``). ``chunk(seed, cell, rep_ids, synth_hyper, sizes,
-    risk*, learner_hyper, evaluation)`` gives what ``replicate_chunk(cell_replicate(…))`` gives up to a few float32
-    ulps (XLA compiles reductions differently in the smaller programs; each program is fixed per shape, so chunk
-    and device invariance stay bit for bit)."""
+    """(chunk, sizes, batch) of a shape-cell in three compiled parts: the shape's shared data draw
+    (``draw_chunk``), the generator's ``generate`` chunk and the shape's shared ``evaluate`` chunk
+    (``evaluate_chunk``), so a study's second and later generators compile only their own synthesizer.
+    ``chunk(seed, cell, rep_ids, synth_hyper, sizes, risk*, learner_hyper, evaluation)`` gives what
+    ``replicate_chunk(cell_replicate(…))`` gives up to a few float32 ulps (XLA compiles reductions differently in
+    the smaller programs; each program is fixed per shape, so chunk and device invariance stay bit for bit)."""
     sizes = synthetic_sizes(study.gammas(n0, n1), n0, n1)
     m = int(sizes.max())
-    generate = make_generate(study.dgp, study.synthesizers[generator], n0, n1, m, stream_tag(generator))
-    generate_chunk = replicate_chunk(generate)
+    draw = draw_chunk(study, n0, n1)
+    generate = _on_data(make_generate(study.synthesizers[generator], n0, n1, m, stream_tag(generator)), 2)
     evaluate = evaluate_chunk(study, n0, n1, m)
 
     def chunk(seed, cell, rep_ids, synth_hyper, *args):
-        X, y_pool = generate_chunk(seed, cell, rep_ids, synth_hyper)
+        X0, X1 = draw(seed, cell, rep_ids)
+        X, y_pool = generate(seed, cell, rep_ids, X0, X1, synth_hyper)
         return evaluate(seed, cell, rep_ids, X, y_pool, *args)
     return chunk, sizes, replicate_batch(len(sizes), n0 + n1 + m)

@@ -68,9 +68,15 @@ def ray_cluster():
     """A real Ray head node on 127.0.0.1 (2 CPUs), stopped after the test."""
     ray = pytest.importorskip("ray")
     ray_cli = str(Path(sys.executable).with_name("ray"))
-    port = _free_port()
-    subprocess.run([ray_cli, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
-                    "--include-dashboard=false", "--disable-usage-stats"], check=True, capture_output=True)
+    for attempt in range(3):          # on a loaded 2-core machine (pytest -n 2) the head node may miss its start timeout
+        port = _free_port()
+        started = subprocess.run([ray_cli, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
+                                  "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"], capture_output=True)
+        if started.returncode == 0:
+            break
+        subprocess.run([ray_cli, "stop", "--force"], capture_output=True)
+    else:
+        raise RuntimeError(f"ray start failed three times: {started.stderr.decode()[-2000:]}")
     try:
         yield f"127.0.0.1:{port}"
     finally:

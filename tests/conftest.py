@@ -1,7 +1,17 @@
-"""Test configuration: strict dtype and rank promotion; 64-bit only where a test asks for it."""
-import jax
-import pytest
+"""Test configuration: strict dtype and rank promotion; 64-bit only where a test asks for it; one persistent
+compilation cache per test session (shared by pytest-xdist workers and the subprocesses tests start), so a
+program that several tests compile is compiled once — numbers are unchanged (the cache returns the same
+executable)."""
+import os
+import tempfile
 
+_SESSION = os.getppid() if "PYTEST_XDIST_WORKER" in os.environ else os.getpid()   # xdist workers share the controller's
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"synthjax-test-cache-{_SESSION}"))
+
+import jax  # noqa: E402 - after the cache folder is chosen
+import pytest  # noqa: E402
+
+jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 jax.config.update("jax_numpy_rank_promotion", "raise")
 

@@ -204,10 +204,10 @@ def test_theory_refuses_a_learner_without_the_contract():
 def test_repeated_cv_averages_independent_fold_assignments():
     """repeats = 1 is plain K-fold CV; repeats = R averages R K-fold runs, repeat r on fold_in(key, r)."""
     from synthjax.theory._tuners import _validation_losses
-    X0 = jax.random.normal(jax.random.key(0), (150, 2))
-    X1 = jax.random.normal(jax.random.key(1), (30, 2)) + 1.0
+    X0 = jax.random.normal(jax.random.key(0), (60, 2))
+    X1 = jax.random.normal(jax.random.key(1), (16, 2)) + 1.0
     smote, lrn = S.smote(3), learn.logistic(ridge=1e-3)
-    gammas, key = jnp.array([0.0, 0.5, 1.0]), jax.random.key(4)
+    gammas, key = jnp.array([0.0, 1.0]), jax.random.key(4)
 
     def losses(k, repeats=1):
         return _validation_losses(k, smote, lrn, X0, X1, gammas, 2.0, 4, 0.2, None, None, repeats)
@@ -216,7 +216,7 @@ def test_repeated_cv_averages_independent_fold_assignments():
     assert not np.allclose(singles[0], singles[1])
     one = T.select_size(key, smote, lrn, X0, X1, gammas, folds=4)
     three = T.select_size(key, smote, lrn, X0, X1, gammas, folds=4, repeats=3)
-    assert one.losses.shape == three.losses.shape == (3,)
+    assert one.losses.shape == three.losses.shape == (2,)
     from synthjax import InvalidParameterError
     with pytest.raises(InvalidParameterError, match="'repeats'"):
         T.select_size(key, smote, lrn, X0, X1, gammas, folds=4, repeats=0)

@@ -98,12 +98,6 @@ def run(reps=None, seed=0, full=False):
                           compile_s)
 
 
-def _paired(table, ratio, a, b, col="balanced_accuracy"):
-    wide = table[table.ratio == ratio].pivot(index="rep", columns="method", values=col)
-    diff = wide[a] - wide[b]
-    return float(diff.mean()), float(mcse(diff))
-
-
 def figures(results, out):
     table, summary, manifest = results.table, results.summary, results.manifest
     reps, seed = manifest["study"]["reps"], manifest["study"]["seed"]
@@ -126,8 +120,9 @@ def figures(results, out):
         lines.append(f"ρ = {ratio}: balanced accuracy " + ", ".join(
             f"{m} {plot.pm(by.loc[m, 'balanced_accuracy'], by.loc[m, 'balanced_accuracy_se'])}" for m in methods)
             + "; tail (3 rarest) " + ", ".join(f"{m} {by.loc[m, 'tail_accuracy']:.3f}" for m in methods))
-        helps = _paired(table, ratio, "smote", "none", "tail_accuracy")
-        mamix_vs_mixup = _paired(table, ratio, "mamix", "mixup") if "mixup" in methods else (np.nan, np.nan)
+        rows = table[table.ratio == ratio]
+        helps = plot.paired(rows, "smote", "none", "tail_accuracy")
+        mamix_vs_mixup = plot.paired(rows, "mamix", "mixup", "balanced_accuracy") if "mixup" in methods else (np.nan, np.nan)
         lines.append(f"ρ = {ratio}: SMOTE − none on the tail {plot.pm(*helps)}, MAMix − mixup {plot.pm(*mamix_vs_mixup)}")
         checks.append((helps[0] > 1.96 * helps[1], mamix_vs_mixup[0] > -1.96 * mamix_vs_mixup[1]))
     checks = np.array(checks, bool)

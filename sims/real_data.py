@@ -162,13 +162,6 @@ def run(reps=None, seed=0, full=False, tables=None):
     return custom_results("real_data", per_rep, summary, design, seed, reps, time.perf_counter() - t0, compile_s)
 
 
-def _paired(per_rep, label, a, b, metric="balanced_log_loss"):
-    """mean and MCSE of metric(a) − metric(b) over the splits of one table."""
-    part = per_rep[per_rep.table == label].pivot(index="rep", columns="method", values=metric)
-    diff = part[a] - part[b]
-    return float(diff.mean()), float(mcse(diff))
-
-
 def figures(results, out):
     per_rep, summary, manifest = results.table, results.summary, results.manifest
     reps, seed = manifest["study"]["reps"], manifest["study"]["seed"]
@@ -197,8 +190,9 @@ def figures(results, out):
         paths.append(path)
         for gen in curve.generator.unique():
             tg, bal = f"{gen} + TG-VTSS", f"{gen} balanced"
-            d_bal = _paired(per_rep, label, tg, bal)
-            d_rew = _paired(per_rep, label, tg, "reweighting")
+            rows = per_rep[per_rep.table == label]
+            d_bal = plot.paired(rows, tg, bal, "balanced_log_loss")
+            d_rew = plot.paired(rows, tg, "reweighting", "balanced_log_loss")
             dec = decisions[(decisions.table == label) & (decisions.generator == gen)]
             share_biased = float(np.mean(dec.regime == theory.BIASED))
             lines.append(f"{label} / {gen}: TG-VTSS {plot.pm(m.loc[tg, 'balanced_log_loss'], m.loc[tg, 'balanced_log_loss_se'])} "

@@ -122,6 +122,13 @@ def write_findings(out_dir, title: str, claim: str, observed: str, verdict: str,
     return path
 
 
+def paired(table: pd.DataFrame, a: str, b: str, value: str, by: str = "method", index: str = "rep") -> tuple:
+    """(mean, MCSE) of value(a) − value(b) over replicates: rows matched on ``index``, methods in column ``by``."""
+    wide = table.pivot(index=index, columns=by, values=value)
+    diff = (wide[a] - wide[b]).to_numpy(float)
+    return float(np.mean(diff)), float(np.std(diff, ddof=1) / np.sqrt(len(diff)))
+
+
 def pm(mean: float, se: float) -> str:
     """'mean ± SE' with 3 significant digits."""
     return f"{mean:.3g} ± {se:.2g}"

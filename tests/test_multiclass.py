@@ -88,3 +88,32 @@ def test_soft_smote_labels_mix_the_base_class_with_the_neighbours():
         synth.multiclass("adasyn", COUNTS)
     with pytest.raises(InvalidParameterError, match="'counts'"):
         synth.multiclass("smote", (5, 1))
+
+
+def test_multiclass_mlp_without_hidden_layers_is_ridge_softmax_and_vmaps(x64):
+    """``learn.mlp(n_classes=K)`` with no hidden layer minimises the ridge softmax objective of ``learn.softmax``
+    (same probabilities after enough full-batch Adam steps); integer and one-hot labels give the same fit; the
+    contract's fit vmaps over replicates like a loop; K > 2 with task='regression' is refused."""
+    from synthjax import learn
+    key = jax.random.key(3)
+    labels = jnp.repeat(jnp.arange(3), 40)
+    angle = 2.1 * labels.astype(jnp.float64)
+    X = jax.random.normal(key, (120, 2)) + 1.5 * jnp.stack([jnp.cos(angle), jnp.sin(angle)], 1)
+    net = learn.mlp((), n_classes=3, learning_rate=0.1, steps=20000, weight_decay=0.05, patience=0,
+                    standardise_features=False)
+    exact, _ = learn.softmax(3, ridge=0.05).fit(X, labels)
+    model = net.draw(jax.random.key(0), X)
+    params, info = model.fit(X, labels)
+    assert model.score(params, X).shape == (120, 3) and int(info.status) == learn.OK
+    np.testing.assert_allclose(jax.nn.softmax(model.score(params, X)),
+                               jax.nn.softmax(learn.softmax_score(exact, X)), atol=2e-4)
+    one_hot, _ = model.fit(X, jax.nn.one_hot(labels, 3, dtype=X.dtype))
+    np.testing.assert_allclose(model.score(one_hot, X), model.score(params, X), rtol=1e-12)
+    short = learn.mlp((4,), n_classes=3, steps=20)
+    keys = jax.random.split(key, 3)
+    batched = jax.vmap(lambda k: short.draw(k, X).fit(X, labels)[0].net)(keys)
+    for i, k in enumerate(keys):
+        one = short.draw(k, X).fit(X, labels)[0].net
+        jax.tree_util.tree_map(lambda a, b: np.testing.assert_allclose(a[i], b, rtol=1e-9, atol=1e-12), batched, one)
+    with pytest.raises(InvalidParameterError, match="'n_classes' parameter of learn.mlp"):
+        learn.mlp(task="regression", n_classes=3)

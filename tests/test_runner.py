@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import jax
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 from synthjax import InvalidParameterError, cli
+from synthjax._compile_cache import CPU_OPTIMIZATION_LEVEL, compiler_options
 from synthjax import dgp as D
 from synthjax import learn, synth
 from synthjax.learn import MAX_ITER
@@ -131,6 +133,7 @@ def test_results_save_and_manifest(tmp_path):
     assert manifest["study"]["reps"] == 8 and manifest["study"]["seed"] == 0
     assert {"jax_enable_x64", "jax_default_prng_impl"} <= set(manifest["jax_flags"])
     assert manifest["versions"]["jax"] == jax.__version__ and manifest["dtype"] == "float32"
+    assert manifest["xla"] == dict(compiler_options=compiler_options(), xla_flags=os.environ.get("XLA_FLAGS", ""))
     # the excess risk is non-negative (θ* minimises the population risk), up to float32 rounding
     assert (table.excess_risk > -1e-5).all()
 
@@ -259,7 +262,6 @@ def test_cli_resume_status_and_collect(tmp_path, capsys):
 def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
     """Kill a running grid with SIGKILL after a few shards; every shard left is readable, resuming
     computes the rest, and the final table equals an uninterrupted run (no duplicate rows)."""
-    import os
     import signal
     import subprocess
     import sys
@@ -288,7 +290,6 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
 
 def test_forced_cpu_devices_give_identical_numbers(tmp_path):
     """Batches are dealt to 4 forced CPU devices: the table is bitwise identical to one device's."""
-    import os
     import subprocess
     import sys
     script = tmp_path / "devices.py"
@@ -296,7 +297,7 @@ def test_forced_cpu_devices_give_identical_numbers(tmp_path):
         "import sys\nsys.path.insert(0, %r)\nimport jax\nassert len(jax.devices()) == 4, jax.devices()\n" % str(Path(__file__).parent) +
         "from test_runner import small_study\nfrom synthjax.runner import run\n"
         "run(small_study(('ros', 'smote'), reps=200, chunk_size=64)).table.to_parquet(%r)\n" % str(tmp_path / "t.parquet"))
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    env = dict(os.environ, XLA_FLAGS=os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4")
     subprocess.run([sys.executable, str(script)], check=True, env=env)
     single = run(small_study(("ros", "smote"), reps=200, chunk_size=64)).table
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), single, check_exact=True)
@@ -355,7 +356,6 @@ def test_cli_out_folder_that_cannot_be_created(tmp_path):
 def test_persistent_compile_cache_on_by_default_and_opt_out(tmp_path):
     """The CLI's cache writes compiled programs to $SYNTHJAX_CACHE_DIR (recorded in the manifest); the
     environment variable SYNTHJAX_NO_COMPILE_CACHE=1 turns it off."""
-    import os
     import subprocess
     import sys
     code = ("import jax, jax.numpy as jnp, json, sys\n"
@@ -373,3 +373,17 @@ def test_persistent_compile_cache_on_by_default_and_opt_out(tmp_path):
     env.update(SYNTHJAX_NO_COMPILE_CACHE="1", SYNTHJAX_CACHE_DIR=str(tmp_path / "off"))
     off = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert json.loads(off.stdout) == [None, None] and not (tmp_path / "off").exists()
+
+
+def test_runner_compiles_at_llvm_level_one_on_cpu_unless_xla_flags_choose(monkeypatch):
+    """On a CPU the runner's chunks ask XLA for LLVM level 1 (half the compile time of the default 3); a level
+    in XLA_FLAGS wins; a chunk compiled with the option gives the numbers of one compiled without it."""
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
+    assert compiler_options() == {"xla_backend_optimization_level": CPU_OPTIMIZATION_LEVEL} == {
+        "xla_backend_optimization_level": 1}
+    args = (jnp.uint32(3), jnp.uint32(1), jnp.arange(8, dtype=jnp.uint32), jnp.float32(2))
+    level_one = replicate_chunk(lambda key, s: s * jax.random.normal(key, (5,)))(*args)
+    monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=0")
+    assert compiler_options() == {}
+    np.testing.assert_allclose(replicate_chunk(lambda key, s: s * jax.random.normal(key, (5,)))(*args), level_one,
+                               rtol=1e-6)

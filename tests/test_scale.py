@@ -94,8 +94,9 @@ def dies_once(base, marker: str):
     return base._replace(fit=fit)
 
 
-@pytest.mark.xdist_group("ray")     # one local Ray cluster at a time under pytest -n
-def test_ray_cells_retry_a_killed_worker_and_match_a_local_run(ray_cluster, tmp_path):
+def test_ray_cells_retry_a_killed_worker_match_a_local_run_and_record_a_failing_cell(ray_cluster, tmp_path):
+    """One Ray cluster for both Ray checks (``ray stop --force`` in a fixture's teardown stops every Ray process of
+    the machine, so two clusters under pytest -n would kill each other's drivers)."""
     marker = str(tmp_path / "killed-once")
     study = small_study(("ros", "smote"), reps=130, synthesizers={
         "ros": synth.random_oversampling(), "smote": dies_once(synth.smote(3), marker)})
@@ -109,11 +110,8 @@ def test_ray_cells_retry_a_killed_worker_and_match_a_local_run(ray_cluster, tmp_
     pd.testing.assert_frame_equal(res.summary, local.summary, check_exact=True)
     assert len(list((out / "shards").glob("*.parquet"))) == 2 * 3
 
-
-@pytest.mark.xdist_group("ray")
-def test_ray_records_a_failing_cell_and_goes_on(ray_cluster, tmp_path):
-    study = small_study(("ros", "smote"), reps=16, synthesizers={
+    failing = small_study(("ros", "smote"), reps=16, synthesizers={
         "ros": synth.random_oversampling(), "smote": synth.smote(50)})        # k > n1 − 1: raises
-    res = run(study, out=tmp_path / "run", executor=RayExecutor(address=ray_cluster, max_retries=0))
+    res = run(failing, out=tmp_path / "failing", executor=RayExecutor(address=ray_cluster, max_retries=0))
     assert len(res.manifest["failed_cells"]) == 1 and "k" in next(iter(res.manifest["failed_cells"].values()))
     assert set(res.table.generator) == {"ros"} and np.isfinite(res.table.excess_risk).all()

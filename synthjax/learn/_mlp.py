@@ -2,7 +2,9 @@
 stopping on a validation loss; a pure function of (key, data), so R fits run at once under ``vmap``.
 
 Classification: one logit s(x), weighted binary cross-entropy ℓ(s, y) = softplus(s) − y s (soft labels
-y ∈ [0, 1] allowed). Objective: Σ w ℓ / Σ w + (weight_decay/2) Σ ‖W‖² over the weight matrices (biases
+y ∈ [0, 1] allowed); with ``n_classes`` = K > 2, K logits s(x) and the softmax cross-entropy
+ℓ(s, y) = logsumexp(s) − yᵀs against one-hot or soft label rows y (integer labels are one-hot encoded), the
+network counterpart of ``learn.softmax``. Objective: Σ w ℓ / Σ w + (weight_decay/2) Σ ‖W‖² over the weight matrices (biases
 unpenalised) — the ridge convention of ``learn.logistic``; with no hidden layer it is
 ``LogisticRegression(C=1/(weight_decay · Σw))`` on the standardised features, and
 ``MLPClassifier(alpha=weight_decay · n)`` for the same network with unit weights. Regression: squared
@@ -24,11 +26,12 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from .._validate import check_choice, check_float, check_int
+from .._validate import InvalidParameterError, check_choice, check_float, check_int
 from .._status import OK
 from ..nn import MLP, adam_train, standardise, weighted_rows
 from ._contract import Model, vmap_path
 from ._linear import FitInfo
+from ._softmax import one_hot_labels, softmax_loss
 
 
 class MLPParams(NamedTuple):
@@ -65,30 +68,40 @@ def _squared(s, y):
 
 def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: float = 1e-3, steps: int = 1000,
         batch_size: int | None = None, weight_decay: float = 0.0, patience: int = 100,
-        standardise_features: bool = True, decoupled: bool = False) -> MLPLearner:
+        standardise_features: bool = True, decoupled: bool = False, n_classes: int = 2) -> MLPLearner:
     """An MLP learner (ReLU hidden layers) — CoDSA's downstream model for tabular data, and SPEC §9.3's
     64-32 network (``mlp((64, 32), learning_rate=2e-3, steps=120, weight_decay=1e-3, patience=0, decoupled=True)``).
 
     batch_size None = full batch; patience 0 = no early stopping (validation still picks the best step
     when validation data are given); ``standardise_features=False`` feeds the raw features (as the CoDSA
-    paper's network does)."""
+    paper's network does); ``n_classes`` > 2 (classification): K softmax outputs, ``score`` gives (n, K) logits and
+    ``y`` may be (n,) integer labels or (n, K) label rows (multi-class long tails, ``sims/long_tail.py``)."""
     owner = "learn.mlp"
     check_choice(task, "task", owner, ("classification", "regression"))
     check_float(learning_rate, "learning_rate", owner, 0.0, lo_open=True)
     check_int(steps, "steps", owner, 1)
     check_float(weight_decay, "weight_decay", owner, 0.0)
     check_int(patience, "patience", owner, 0)
+    check_int(n_classes, "n_classes", owner, 2)
+    if n_classes > 2 and task != "classification":
+        raise InvalidParameterError(f"The 'n_classes' parameter of learn.mlp must be 2 for task='regression'. "
+                                    f"Got n_classes={n_classes!r} instead.")
     if batch_size is not None:
         check_int(batch_size, "batch_size", owner, 1)
     for width in hidden:
         check_int(width, "hidden", owner, 1)
-    loss = _bce if task == "classification" else _squared
+    multiclass = n_classes > 2
+    loss = softmax_loss if multiclass else _bce if task == "classification" else _squared
 
     def network(dtype):
-        return MLP(tuple(hidden), 1, activation=nn.relu, param_dtype=dtype)
+        return MLP(tuple(hidden), n_classes if multiclass else 1, activation=nn.relu, param_dtype=dtype)
 
     def score(params: MLPParams, X):
-        return network(X.dtype).apply(params.net, (X - params.center[None, :]) / params.scale[None, :])[:, 0]
+        out = network(X.dtype).apply(params.net, (X - params.center[None, :]) / params.scale[None, :])
+        return out if multiclass else out[:, 0]
+
+    def labels(y, dtype):
+        return one_hot_labels(y, n_classes, dtype, "learn.mlp") if multiclass else jnp.asarray(y, dtype)
 
     def weighted(params, X, y, w):
         return jnp.sum(w * loss(score(params, X), y)) / jnp.sum(w)
@@ -101,7 +114,8 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
 
     def train(key, X, y, w=None, X_val=None, y_val=None, w_val=None, hyper=None):
         hyper = default if hyper is None else hyper
-        X, y = jnp.asarray(X), jnp.asarray(y, X.dtype)
+        X = jnp.asarray(X)
+        y = labels(y, X.dtype)
         w = jnp.ones(X.shape[0], X.dtype) if w is None else jnp.asarray(w, X.dtype)
         k_init, k_train = jax.random.split(key)
         center, scale = standardise(X, w) if standardise_features else (jnp.zeros(X.shape[1], X.dtype),
@@ -119,7 +133,7 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
 
         val = None
         if X_val is not None:
-            Xv, yv = jnp.asarray(X_val, X.dtype), jnp.asarray(y_val, X.dtype)
+            Xv, yv = jnp.asarray(X_val, X.dtype), labels(y_val, X.dtype)
             wv = jnp.ones(Xv.shape[0], X.dtype) if w_val is None else jnp.asarray(w_val, X.dtype)
             val = lambda net: weighted(with_net(net), Xv, yv, wv)  # noqa: E731
         net, info = adam_train(k_train, objective, network(X.dtype).init(k_init, X[:1]), steps, hyper.learning_rate,
@@ -133,7 +147,7 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
             hyper = default if hyper is None else hyper
             w = jnp.ones(X.shape[0], X.dtype) if w is None else jnp.asarray(w, X.dtype)
             params, info = train(key, X, y, w, hyper=hyper)
-            y = jnp.asarray(y, X.dtype)
+            y = labels(y, X.dtype)
             objective = lambda net: weighted(params._replace(net=net), X, y, w) + penalty(net, hyper)  # noqa: E731
             grad_norm = jnp.sqrt(sum(jnp.sum(g * g) for g in jax.tree_util.tree_leaves(jax.grad(objective)(params.net))))
             return params, FitInfo(info.steps, grad_norm, info.status == OK, info.status)
@@ -151,5 +165,5 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
         return part, rebuild
 
     default = MLPHyper(jnp.asarray(learning_rate), jnp.asarray(weight_decay))
-    name = (f"mlp{tuple(hidden)}-{task}" + ("" if standardise_features else "-raw") + ("-adamw" if decoupled else ""))
+    name = (f"mlp{tuple(hidden)}-{task}" + (f"-K{n_classes}" if multiclass else "") + ("" if standardise_features else "-raw") + ("-adamw" if decoupled else ""))
     return MLPLearner(name, task, train, score, loss, default, draw)

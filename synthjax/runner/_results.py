@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from .._compile_cache import xla_settings
 from ._design import DESIGN_COLUMNS, METRICS, TEST_METRICS
 from ._memory import peak_rss
 from ._summary import SIZE_KEYS, Summary
@@ -59,7 +60,7 @@ def custom_results(name: str, table: pd.DataFrame, summary: pd.DataFrame, design
                    wall_s: float, compile_s: float) -> Results:
     """Results of a study with its own replicate (tuners, tests), with the same manifest fields."""
     manifest = dict(study=dict(name=name, seed=seed, reps=reps, **design), dtype=str(jnp.zeros(()).dtype),
-                    jax_flags=jax_flags(), versions=versions(), wall_s=wall_s, compile_s=compile_s, peak_rss=peak_rss(),
+                    jax_flags=jax_flags(), xla=xla_settings(), versions=versions(), wall_s=wall_s, compile_s=compile_s, peak_rss=peak_rss(),
                     machine=dict(platform=platform.platform(), devices=[str(d) for d in jax.devices()]))
     return Results(table, summary, manifest)
 

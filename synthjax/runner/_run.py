@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import metrics as M
+from .._compile_cache import xla_settings
 from .._validate import InvalidParameterError
 from ._design import Study, cell_name
 from ._execute import block_size, compute_cell
@@ -156,7 +157,7 @@ def run(study: Study, verbose: bool = False, out=None, shard: tuple | None = Non
         summary = summarise(table) if len(table) else pd.DataFrame()
         missing = sorted(failures)
     peak = peak_rss()
-    manifest = dict(study=study.describe(), dtype=str(dtype), jax_flags=jax_flags(),
+    manifest = dict(study=study.describe(), dtype=str(dtype), jax_flags=jax_flags(), xla=xla_settings(),
                     versions=versions(), theta_star=reference, risk_star=float(risk_star),
                     population=("exact (DGP oracles); excess risk over the best linear θ*" if study.exact_population else
                                 f"evaluation sample of {study.n_eval} per class (seed {study.seed}); excess risk over "

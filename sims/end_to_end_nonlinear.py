@@ -137,7 +137,7 @@ def figures(results, out):
     paper = summary[summary.part == "paper"]
     lines = "; ".join(f"{r.quantity}: published {r.published:g}, ours {r.ours:.4g} ({'agrees' if r.agrees == 'yes' else 'differs'})"
                       for r in paper.itertuples())
-    observed = (f"test balanced log-loss: " + ", ".join(f"{r} {plot.pm(rules.loc[r, 'test_loss'], rules.loc[r, 'test_loss_mcse'])}"
+    observed = ("test balanced log-loss: " + ", ".join(f"{r} {plot.pm(rules.loc[r, 'test_loss'], rules.loc[r, 'test_loss_mcse'])}"
                                                          for r in RULES)
                 + f"; paired gain of TG-VTSS over balancing {plot.pm(gain.mean(), float(mcse(gain)))}; sweep minimum "
                 f"{best.test_loss:.4g} at γ = {best.gamma:g}. Published beside ours — {lines}.")

@@ -113,7 +113,9 @@ def _gamma(method: str, extra: dict):
 def run_table(table: data.Table, label: str, reps: int, seed: int, cell: int, cv_repeats: int):
     """(per-replicate rows, sweep rows, decision rows, compile seconds) of one table."""
     replicate, gens = protocol(table, cv_repeats)
-    res, compile_s = map_replicates(replicate, seed, cell, reps, batch=4)
+    # one split per compiled call: with 4 splits vmapped, the jitter generator's program never returns on this CPU
+    # (XLA's threads idle in block_until_ready; reproducer in the issue #15 note), while 1 split per call runs
+    res, compile_s = map_replicates(replicate, seed, cell, reps, batch=1)
     rows = []
     for method, values in res["methods"].items():
         rows.append(pd.DataFrame({"rep": np.arange(reps), "method": method,

@@ -1,4 +1,6 @@
 """The theory engine against closed forms, Monte Carlo and simulation."""
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -119,10 +121,13 @@ def test_metric_regret_regimes(x64):
     lrn = learn.logistic(ridge=1e-4)
     sizes = jnp.asarray(np.linspace(0, 3800, 9))
     well = D.gaussian(np.zeros(4), np.r_[1.0, 0.5, 0, 0])
-    for v in T.metric_regret_curve(well, lrn, 2000, 100, sizes, well.class_law(1)).values():
+    def curve(truth):                                 # one compiled program per DGP, not one per operation
+        truth.theta_star(lrn)                         # memoised on the host, outside the compiled curve
+        return jax.jit(lambda: T.metric_regret_curve(truth, lrn, 2000, 100, sizes, truth.class_law(1)))()
+    for v in curve(well).values():
         np.testing.assert_allclose(v, 0, atol=1e-9)
     mis = D.gaussian(np.zeros(4), np.r_[1.0, 0.5, 0, 0], cov1=np.diag([4.0, 0.25, 1, 1]))
-    auroc = np.asarray(T.metric_regret_curve(mis, lrn, 2000, 100, sizes, mis.class_law(1))["auroc"])
+    auroc = np.asarray(curve(mis)["auroc"])
     assert np.all(auroc > 0) and 0 < np.argmin(auroc) < len(auroc) - 1
     weight, share = T.augmentation_weights(2000, 100, jnp.asarray([0.0, 1900.0]))
     np.testing.assert_allclose(weight, [100 / 2100, 0.5])
@@ -209,14 +214,15 @@ def test_repeated_cv_averages_independent_fold_assignments():
     smote, lrn = S.smote(3), learn.logistic(ridge=1e-3)
     gammas, key = jnp.array([0.0, 1.0]), jax.random.key(4)
 
+    @partial(jax.jit, static_argnums=1)          # one compilation per repeat count, not one per call
     def losses(k, repeats=1):
         return _validation_losses(k, smote, lrn, X0, X1, gammas, 2.0, 4, 0.2, None, None, repeats)
     singles = [losses(key)] + [losses(jax.random.fold_in(key, r)) for r in (1, 2)]
     np.testing.assert_allclose(losses(key, 3), np.mean(singles, axis=0), rtol=1e-5)
     assert not np.allclose(singles[0], singles[1])
-    one = T.select_size(key, smote, lrn, X0, X1, gammas, folds=4)
-    three = T.select_size(key, smote, lrn, X0, X1, gammas, folds=4, repeats=3)
-    assert one.losses.shape == three.losses.shape == (2,)
+    one, three = (jax.jit(lambda k, r=r: T.select_size(k, smote, lrn, X0, X1, gammas, folds=4, repeats=r).losses)(key)
+                  for r in (1, 3))
+    assert one.shape == three.shape == (2,)
     from synthjax import InvalidParameterError
     with pytest.raises(InvalidParameterError, match="'repeats'"):
         T.select_size(key, smote, lrn, X0, X1, gammas, folds=4, repeats=0)

@@ -40,6 +40,7 @@ METRICS = ("balanced_log_loss", "excess_risk", "auroc", "auprc", "accuracy", "pr
            "jaccard", "youden", "balanced_accuracy")
 PRINT_COLUMNS = ["table", "method", "gamma", "balanced_log_loss", "balanced_log_loss_se", "excess_risk",
                  "excess_risk_se", "auroc", "balanced_accuracy", "f1"]
+PRINT_ROWS = 'part == "methods"'    # the γ sweep and the paired decisions are in summary.csv and findings.md
 
 
 GENERATORS = ("SMOTE", "Borderline-SMOTE", "ADASYN", "jitter")

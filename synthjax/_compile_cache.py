@@ -9,10 +9,14 @@ On by default for ``synthjax run``; off with ``--no-compile-cache`` or the envir
 compile options, the JAX version and the device, so a stale entry is never used; deleting the folder is
 always safe. The run's manifest records the folder (``jax_flags.jax_compilation_cache_dir``).
 
-XLA options (``compiler_options``): on a CPU the runner compiles at LLVM optimisation level 1 instead of XLA's
-default 3. On the 2-core benchmark machine that halves compilation (the vmapped threefry draw: 2.0 s → 0.26 s;
-benchmarks/throughput.py (a): 8.9 s → 3.5 s) and the programs run as fast (benchmarks/README.md). A level set in
-``XLA_FLAGS`` takes precedence. The manifest records the options (``xla``).
+XLA options (``compiler_options``, ``CPU_OPTIONS``): on a CPU the runner compiles at LLVM optimisation level 1
+instead of XLA's default 3, and with XLA's classic elemental emitters instead of its MLIR fusion emitters. On the
+2-core benchmark machine the level halves compilation (the vmapped threefry draw: 2.0 s → 0.26 s;
+benchmarks/throughput.py (a): 8.9 s → 3.5 s) and the emitters take a further 25–50% off (a CoDSA fold with an MLP:
+4.5–4.9 s → 2.4–3.3 s), while the programs run as fast (benchmarks/README.md). An option set in ``XLA_FLAGS``
+takes precedence. The manifest records the options (``xla``). ``synthjax run`` extends them to every program of
+the process (theory, tuners, studies with their own replicate loop) through ``XLA_FLAGS`` when no accelerator
+plugin is installed (``cpu_options_for_every_program``).
 """
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ import jax
 
 ENV_OFF, ENV_DIR = "SYNTHJAX_NO_COMPILE_CACHE", "SYNTHJAX_CACHE_DIR"
 CPU_OPTIMIZATION_LEVEL = 1
+#: The runner's XLA options on a CPU (each one unless ``XLA_FLAGS`` sets it).
+CPU_OPTIONS = {"xla_backend_optimization_level": CPU_OPTIMIZATION_LEVEL, "xla_cpu_use_fusion_emitters": False}
 
 
 def default_cache_dir() -> Path:
@@ -51,11 +57,29 @@ def enable_compile_cache(path=None) -> str | None:
 
 
 def compiler_options() -> dict:
-    """XLA options of the runner's jitted programs: ``xla_backend_optimization_level = CPU_OPTIMIZATION_LEVEL`` on a
-    CPU unless ``XLA_FLAGS`` sets a level; none on other backends."""
-    if jax.default_backend() != "cpu" or "xla_backend_optimization_level" in os.environ.get("XLA_FLAGS", ""):
+    """XLA options of the runner's jitted programs: on a CPU, those of ``CPU_OPTIONS`` that ``XLA_FLAGS`` does not
+    set; none on other backends."""
+    if jax.default_backend() != "cpu":
         return {}
-    return {"xla_backend_optimization_level": CPU_OPTIMIZATION_LEVEL}
+    flags = os.environ.get("XLA_FLAGS", "")
+    return {name: value for name, value in CPU_OPTIONS.items() if name not in flags}
+
+
+def cpu_options_for_every_program() -> bool:
+    """Add ``CPU_OPTIONS`` to ``XLA_FLAGS`` (those it does not set), so that every program of this process, not only
+    the runner's, compiles with them — only before JAX has started a backend, and only when JAX can run on nothing
+    but the CPU (``JAX_PLATFORMS=cpu``, or no GPU/TPU plugin installed): XLA_FLAGS reach every backend. Returns
+    whether the flags were added."""
+    from importlib import metadata
+    from jax._src import xla_bridge
+    accelerator = any(d.metadata["Name"].lower().replace("_", "-").startswith(("jax-cuda", "jax-rocm", "libtpu"))
+                      for d in metadata.distributions())
+    if xla_bridge.backends_are_initialized() or (accelerator and os.environ.get("JAX_PLATFORMS", "") != "cpu"):
+        return False
+    flags = os.environ.get("XLA_FLAGS", "")
+    added = [f"--{name}={str(value).lower()}" for name, value in CPU_OPTIONS.items() if name not in flags]
+    os.environ["XLA_FLAGS"] = " ".join([flags, *added]).strip()
+    return True
 
 
 def xla_settings() -> dict:

@@ -12,7 +12,8 @@ replicate: tuners, tests; with an ``out`` parameter it is given the output folde
 replicates in, so a rerun resumes). It may define ``figures(results, out_dir) -> [paths]``, which draws its figures and
 writes its ``findings.md`` from saved results (default: the size curve of the balanced excess risk),
 ``annotate(summary) -> summary``, which adds prediction columns (theory beside simulation) to a grid
-study's summary before it is saved and printed, and ``PRINT_COLUMNS`` for the printed summary.
+study's summary before it is saved and printed, ``PRINT_COLUMNS`` for the printed summary and ``PRINT_ROWS``
+(a ``DataFrame.query`` string) for the rows printed when the summary holds more than one kind of row.
 ``synthjax figures`` redraws every study's figures from ``results/<study>/`` without re-running anything.
 """
 from __future__ import annotations
@@ -64,6 +65,8 @@ def draw(module, results, out: Path) -> list:
 
 
 def _run(args) -> int:
+    from ._compile_cache import cpu_options_for_every_program
+    cpu_options_for_every_program()         # before the first array: XLA reads its flags once
     import jax
     if args.dtype == "float64":  # set before any array is made; recorded in the manifest
         jax.config.update("jax_enable_x64", True)
@@ -99,9 +102,10 @@ def _run(args) -> int:
         elif hasattr(module, "annotate") and len(results.summary):
             results.summary = module.annotate(results.summary)
     results.save(out)
-    columns = [c for c in getattr(module, "PRINT_COLUMNS", DEFAULT_COLUMNS) if c in results.summary]
+    printed = results.summary.query(module.PRINT_ROWS) if hasattr(module, "PRINT_ROWS") else results.summary
+    columns = [c for c in getattr(module, "PRINT_COLUMNS", DEFAULT_COLUMNS) if c in printed]
     with pd.option_context("display.width", 160, "display.max_rows", 400, "display.float_format", "{:.4g}".format):
-        print(results.summary[columns or list(results.summary)].to_string(index=False))
+        print(printed[columns or list(printed)].to_string(index=False))
     written = draw(module, results, out)
     print(f"synthjax: wrote {out}/ (results, summary, manifest, {', '.join(Path(w).name for w in written)}) in "
           f"{time.perf_counter() - t0:.1f} s (compile {results.manifest.get('compile_s', float('nan')):.1f} s, peak "

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .metrics import mcse  # noqa: E402
+
 #: Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 LABELS = {"gamma": "synthetic size γ = ñ / (n0 − n1)", "n_syn": "synthetic size ñ",
@@ -126,7 +128,7 @@ def paired(table: pd.DataFrame, a: str, b: str, value: str, by: str = "method", 
     """(mean, MCSE) of value(a) − value(b) over replicates: rows matched on ``index``, methods in column ``by``."""
     wide = table.pivot(index=index, columns=by, values=value)
     diff = (wide[a] - wide[b]).to_numpy(float)
-    return float(np.mean(diff)), float(np.std(diff, ddof=1) / np.sqrt(len(diff)))
+    return float(np.nanmean(diff)), float(mcse(diff))
 
 
 def pm(mean: float, se: float) -> str:

@@ -1,14 +1,16 @@
 """Test configuration: strict dtype and rank promotion; 64-bit only where a test asks for it; one persistent
 compilation cache per test session (shared by pytest-xdist workers and the subprocesses tests start), so a
 program that several tests compile is compiled once — numbers are unchanged (the cache returns the same
-executable). XLA compiles every program at LLVM optimisation level 1 (the runner's CPU level, ``compiler_options``;
-XLA's default is 3), which halves compilation, most of the suite's time, and runs as fast."""
+executable). XLA compiles every program with the runner's CPU options (``CPU_OPTIONS``: LLVM optimisation level 1,
+XLA's default being 3, and the classic emitters), which halves compilation, most of the suite's time, and runs as
+fast."""
 import os
 import tempfile
 
 _SESSION = os.getppid() if "PYTEST_XDIST_WORKER" in os.environ else os.getpid()   # xdist workers share the controller's
-if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=1").strip()
+for _flag, _value in (("xla_backend_optimization_level", "1"), ("xla_cpu_use_fusion_emitters", "false")):
+    if _flag not in os.environ.get("XLA_FLAGS", ""):       # as synthjax._compile_cache.CPU_OPTIONS (before jax loads)
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + f" --{_flag}={_value}").strip()
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"synthjax-test-cache-{_SESSION}"))
 
 import jax  # noqa: E402 - after the cache folder is chosen

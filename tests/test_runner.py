@@ -1,6 +1,8 @@
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jax
@@ -10,11 +12,12 @@ import pandas as pd
 import pytest
 
 from synthjax import InvalidParameterError, cli
-from synthjax._compile_cache import CPU_OPTIMIZATION_LEVEL, compiler_options
+from synthjax._compile_cache import CPU_OPTIONS, compiler_options
 from synthjax import dgp as D
 from synthjax import learn, synth
 from synthjax.learn import MAX_ITER
-from synthjax.runner import DesignChanged, Study, cell_chunk, cell_replicate, evaluate_chunk, replicate_chunk, run
+from synthjax.runner import (DesignChanged, Study, cell_chunk, cell_replicate, evaluate_chunk, replicate_chunk,
+                             replicate_keys, run)
 
 
 def small_study(generators=("smote",), reps=64, chunk_size=64, **kw):
@@ -65,7 +68,6 @@ def test_split_kernel_equals_the_one_piece_kernel_and_the_stored_reference():
                       lrn.hyper, ())
         for name in whole:
             np.testing.assert_allclose(whole[name], split[name], rtol=5e-7, atol=1e-7, err_msg=name)
-    import sys
     sys.path.insert(0, str(Path(__file__).parent / "data"))
     from make_kernel_reference import studies
     reference = pd.read_parquet(Path(__file__).parent / "data" / "kernel_reference.parquet")
@@ -157,6 +159,7 @@ def test_cli_runs_a_study_file(tmp_path, capsys):
         "import numpy as np\n"
         "from synthjax import dgp, learn, synth\n"
         "from synthjax.runner import Study\n"
+        "PRINT_ROWS = 'gamma > 0.5'\n"
         "def study(reps=None, seed=0, full=False):\n"
         "    t = dgp.mean_shift(2)\n"
         "    return Study('mini', t, {'smote': synth.smote(3)}, learn.logistic(1e-3), (0.0, 1.0), ((30, 6),),\n"
@@ -164,6 +167,7 @@ def test_cli_runs_a_study_file(tmp_path, capsys):
     assert cli.main(["run", str(study_file), "--reps", "3", "--out", str(tmp_path / "o"), "--seed", "2"]) == 0
     printed = capsys.readouterr().out
     assert "excess_risk" in printed and "smote" in printed
+    assert len(printed.strip().splitlines()) == 2                    # header and the γ = 1 row (PRINT_ROWS)
     assert (tmp_path / "o" / "excess_risk.png").stat().st_size > 0 and (tmp_path / "o" / "excess_risk.pdf").exists()
     with pytest.raises(SystemExit):
         cli.main(["run", str(tmp_path / "missing.py")])
@@ -229,7 +233,6 @@ def test_slurm_style_shards_and_failed_cells(tmp_path):
 
 def cli_status(out):
     from synthjax.runner import RunStore
-    import json
     record = json.loads((out / "run.json").read_text())
     return RunStore(out, record["description"], record["fingerprint"], record["block_size"]).status(
         record["description"]["cells"])
@@ -263,8 +266,6 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
     """Kill a running grid with SIGKILL after a few shards; every shard left is readable, resuming
     computes the rest, and the final table equals an uninterrupted run (no duplicate rows)."""
     import signal
-    import subprocess
-    import sys
     import time
     out = tmp_path / "run"
     script = tmp_path / "go.py"
@@ -290,8 +291,6 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
 
 def test_forced_cpu_devices_give_identical_numbers(tmp_path):
     """Batches are dealt to 4 forced CPU devices: the table is bitwise identical to one device's."""
-    import subprocess
-    import sys
     script = tmp_path / "devices.py"
     script.write_text(
         "import sys\nsys.path.insert(0, %r)\nimport jax\nassert len(jax.devices()) == 4, jax.devices()\n" % str(Path(__file__).parent) +
@@ -321,8 +320,6 @@ if __name__ == "__main__":
 def test_two_concurrent_runs_share_one_out_folder(tmp_path):
     """Two processes started together on one --out: each computes only cells it claimed, neither computes
     a cell the other finished, and both end with the complete, duplicate-free table of a single run."""
-    import subprocess
-    import sys
     script = tmp_path / "shared_study.py"
     script.write_text(CONCURRENT_STUDY)
     out = tmp_path / "run"
@@ -356,8 +353,6 @@ def test_cli_out_folder_that_cannot_be_created(tmp_path):
 def test_persistent_compile_cache_on_by_default_and_opt_out(tmp_path):
     """The CLI's cache writes compiled programs to $SYNTHJAX_CACHE_DIR (recorded in the manifest); the
     environment variable SYNTHJAX_NO_COMPILE_CACHE=1 turns it off."""
-    import subprocess
-    import sys
     code = ("import jax, jax.numpy as jnp, json, sys\n"
             "from synthjax import enable_compile_cache\n"
             "from synthjax.runner import jax_flags\n"
@@ -375,15 +370,25 @@ def test_persistent_compile_cache_on_by_default_and_opt_out(tmp_path):
     assert json.loads(off.stdout) == [None, None] and not (tmp_path / "off").exists()
 
 
-def test_runner_compiles_at_llvm_level_one_on_cpu_unless_xla_flags_choose(monkeypatch):
-    """On a CPU the runner's chunks ask XLA for LLVM level 1 (half the compile time of the default 3); a level
-    in XLA_FLAGS wins; a chunk compiled with the option gives the numbers of one compiled without it."""
+def test_runner_cpu_compiler_options_unless_xla_flags_choose(monkeypatch):
+    """On a CPU the runner's chunks ask XLA for LLVM level 1 (half the compile time of the default 3) and the
+    classic emitters; an option in XLA_FLAGS wins; a chunk compiled with the options gives the numbers of one
+    compiled without them."""
     monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
-    assert compiler_options() == {"xla_backend_optimization_level": CPU_OPTIMIZATION_LEVEL} == {
-        "xla_backend_optimization_level": 1}
-    args = (jnp.uint32(3), jnp.uint32(1), jnp.arange(8, dtype=jnp.uint32), jnp.float32(2))
-    level_one = replicate_chunk(lambda key, s: s * jax.random.normal(key, (5,)))(*args)
+    assert compiler_options() == CPU_OPTIONS == {"xla_backend_optimization_level": 1, "xla_cpu_use_fusion_emitters": False}
     monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=0")
+    assert compiler_options() == {"xla_cpu_use_fusion_emitters": False}
+    monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=3 --xla_cpu_use_fusion_emitters=true")
     assert compiler_options() == {}
-    np.testing.assert_allclose(replicate_chunk(lambda key, s: s * jax.random.normal(key, (5,)))(*args), level_one,
-                               rtol=1e-6)
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
+    replicate = lambda key, s: jnp.log1p(s * jnp.exp(jax.random.normal(key, (5, 3)))).sum(0)  # noqa: E731
+    args = (jnp.uint32(3), jnp.uint32(1), jnp.arange(8, dtype=jnp.uint32), jnp.float32(2))
+    xla_default = jax.jit(lambda seed, cell, ids, s: jax.vmap(lambda k: replicate(k, s))(replicate_keys(seed, cell, ids)),
+                          compiler_options={"xla_backend_optimization_level": 3, "xla_cpu_use_fusion_emitters": True})
+    np.testing.assert_allclose(replicate_chunk(replicate)(*args), xla_default(*args), rtol=1e-6)
+    code = ("import json, os, jax; from synthjax._compile_cache import cpu_options_for_every_program as every; "
+            "first = every(); flags = os.environ['XLA_FLAGS']; jax.numpy.zeros(1); print(json.dumps([first, flags, every()]))")
+    env = dict(os.environ, XLA_FLAGS="--xla_backend_optimization_level=0", JAX_PLATFORMS="cpu")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [True, "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false",
+                                      False]           # added once, before the backend starts; the user's level kept

@@ -84,18 +84,22 @@ def run(reps=None, seed=0, full=False, out=None, draw=dgp.codsa_classification, 
     reps = reps or s["reps"]
     learner = mlp((64, 64), task=task, steps=s["steps"], batch_size=256, learning_rate=1e-3, patience=0)
     n_train = sum(sizes["train"])
-    transfer = codsa.pretrain_transfer(jax.random.fold_in(jax.random.key(seed), 10 ** 6),
-                                       source(jax.random.fold_in(jax.random.key(seed), 10 ** 6 + 1), SOURCE_ROWS), config)
-    tuners = codsa.methods(codsa.Task(task, learner), n_train, config, r_grid, m_grid, alpha_grid, transfer)
-    extra = extra_rows(task, n_train, full, r_grid, m_grid, alpha_grid, config, transfer) if EXTRA_ROWS else {}
-    tuners.update(extra)
+    extra = (lambda transfer: extra_rows(task, n_train, full, r_grid, m_grid, alpha_grid, config, transfer)
+             if EXTRA_ROWS else {})
     design = dict(design="CoDSA " + ("Table 1" if task == "classification" else "Table 2"), sizes=sizes,
                   learner=learner.name, learner_steps=s["steps"], r_grid=list(r_grid), m_grid=list(m_grid),
                   alpha_grid=list(alpha_grid), diffusion=f"{config.hidden}, T={config.timesteps}, {config.train_steps} "
                   f"steps, {config.sampler}", config=config._asdict(),
                   transfer=f"autoencoder latent 3 + denoiser pre-trained on {SOURCE_ROWS} source points",
-                  paper_notes=list(paper_notes), extra_rows=sorted(extra))
+                  paper_notes=list(paper_notes), extra_rows=sorted(extra(None)))    # (names only: nothing is fitted)
     store = None if out is None else RunStore(out, dict(design, reps=reps, seed=seed), fingerprint(design), 1)
+    tuners = {}
+    if store is None or not all(store.has("replicates", r) for r in range(reps)):     # else every replicate is read back
+        transfer = codsa.pretrain_transfer(jax.random.fold_in(jax.random.key(seed), 10 ** 6),
+                                           source(jax.random.fold_in(jax.random.key(seed), 10 ** 6 + 1), SOURCE_ROWS),
+                                           config)
+        tuners = codsa.methods(codsa.Task(task, learner), n_train, config, r_grid, m_grid, alpha_grid, transfer)
+        tuners.update(extra(transfer))
     per_rep = codsa.run_replicates(tuners, lambda k: draw(k, sizes), reps, seed, store=store)
     summary = codsa.paper_table(per_rep, paper)
     return custom_results(name or f"codsa_{task}", per_rep, summary, design, seed, reps,

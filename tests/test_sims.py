@@ -38,7 +38,7 @@ def test_quickstart_and_aligned_biased(tmp_path):
 
 
 CODSA_TINY = dict(SIZES=dict(train=(60, 20), val=(20, 20), test=(20, 20)), SOURCE_ROWS=120,
-                  QUICK=dict(reps=2, r=(0.5, 1.0), m=(0.0, 0.5), alpha=(0.5, 0.9), steps=20,
+                  QUICK=dict(reps=2, r=(0.5,), m=(0.0, 0.5), alpha=(0.5, 0.9), steps=20,
                              config=DF.DiffusionConfig(timesteps=20, hidden=(16,), time_dim=8, train_steps=20,
                                                        batch_size=16, sampler="ddim", ddim_steps=5)))
 TINY = {   # module constants shrunk so that every study runs in seconds

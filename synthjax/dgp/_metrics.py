@@ -19,8 +19,10 @@ from ._laws import gaussian_expectation, law_risk
 METRIC_NAMES = ("auroc", "auprc", "best_ba", "best_f1")
 
 
+@jax.jit
 def gaussian_score_metrics(m0, s0, m1, s1, prevalence=0.5) -> dict:
-    """AUROC, AP, best balanced accuracy and best F1 of a score with class laws N(m0, s0²), N(m1, s1²)."""
+    """AUROC, AP, best balanced accuracy and best F1 of a score with class laws N(m0, s0²), N(m1, s1²). Jitted:
+    an eager call (the run's Bayes metrics) is one compiled program, not one per operation."""
     pi = jnp.asarray(prevalence, jnp.result_type(m0))
     tpr = lambda t: norm.cdf((m1 - t) / s1)
     fpr = lambda t: norm.cdf((m0 - t) / s0)
@@ -55,9 +57,10 @@ def gaussian_score_metrics(m0, s0, m1, s1, prevalence=0.5) -> dict:
     return dict(auroc=auroc, auprc=auprc, best_ba=ba, best_f1=best_f1)
 
 
+@jax.jit
 def sample_metrics(s0, s1, prevalence=0.5) -> dict:
     """The four metrics from class samples of a score, AUPRC and F1 at the population prevalence π of
-    class 1 (whatever the two sample sizes): precision π TPR/(π TPR + (1 − π) FPR)."""
+    class 1 (whatever the two sample sizes): precision π TPR/(π TPR + (1 − π) FPR). Jitted, as above."""
     s = jnp.concatenate([s0, s1])
     y = jnp.concatenate([jnp.zeros(s0.shape[0], s.dtype), jnp.ones(s1.shape[0], s.dtype)])
     return dict(auroc=M.auroc(s, y), auprc=M.auprc(s, y, prevalence), best_ba=M.best_threshold_balanced_accuracy(s, y),

@@ -120,6 +120,16 @@ def _solve_spd(H, g):
     return jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(H + jitter * jnp.eye(p, dtype=H.dtype)), g)
 
 
+def _damped(objective, theta, step, halvings: int = 20):
+    """Newton damping by step halving: ``step`` / 2^k for the first k ≤ ``halvings`` at which the objective does
+    not increase by more than √eps (1 + |f|) (a full Newton step on a nearly separable logistic problem can
+    overshoot and cycle; the slack keeps rounding noise near the optimum from shortening a good step)."""
+    f0 = objective(theta)
+    slack = jnp.sqrt(jnp.finfo(f0.dtype).eps) * (1 + jnp.abs(f0))
+    return jax.lax.while_loop(lambda s: (s[0] < halvings) & (objective(theta - s[1]) > f0 + slack),
+                              lambda s: (s[0] + 1, s[1] / 2), (jnp.zeros((), jnp.int32), step))[1]
+
+
 def _ridge(hyper, w, per_point: bool):
     """λ of the weighted-mean objective: ``hyper.ridge``, or 1/(C Σw) with ``hyper.ridge`` = 1/C when the
     learner was given scikit-learn's C (``per_point``: the penalty is C's, fixed per unit of total weight)."""
@@ -139,11 +149,14 @@ def _logistic_fit(X, y, w=None, hyper=None, init=None, *, intercept, max_iter, d
         prob = jax.nn.sigmoid(Xa @ theta)
         return Xa.T @ (v * (prob - y)) + lam * theta, prob
 
+    def objective(theta):
+        return jnp.sum(v * _logistic_loss(Xa @ theta, y)) + 0.5 * jnp.sum(lam * theta ** 2)
+
     def body(state):
         it, theta, _, _ = state
         g, prob = gradient(theta)
         H = _gram(Z, v * prob * (1 - prob), p) + jnp.diag(lam)
-        step = _solve_spd(H, g)
+        step = _damped(objective, theta, _solve_spd(H, g))
         finite = jnp.all(jnp.isfinite(step))
         new = jnp.where(finite, theta - step, theta)
         small = jnp.max(jnp.abs(step)) <= tol * (1 + jnp.max(jnp.abs(new)))
@@ -176,7 +189,7 @@ def logistic(ridge: float = 0.0, intercept: bool = True, max_iter: int = 50, C: 
     ``LogisticRegression(C=1/(ridge · Σw))`` (module docstring). Given ``C`` instead, the penalty is
     scikit-learn's for every fit: λ = 1/(C Σw), so it shrinks as (synthetic) points are added, exactly as
     ``LogisticRegression(C=C)`` refitted on each augmented set does (``hyper.ridge`` then holds 1/C). Newton steps solve with a
-    Cholesky factor; the loop stops when ‖Δθ‖∞ ≤ √eps (1 + ‖θ‖∞) (the step is applied, so the
+    Cholesky factor and are halved (up to 20 times) until the objective does not increase; the loop stops when ‖Δθ‖∞ ≤ √eps (1 + ‖θ‖∞) (the step is applied, so the
     error is then O(eps)), or after ``max_iter`` steps (status MAX_ITER: e.g. separable data with
     ridge = 0, where θ stays finite but does not converge). vmap-safe; under vmap the loop runs
     until every member has stopped.

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 from .._validate import InvalidParameterError, check_float, check_int, check_matrix
 from ._contract import vmap_path
-from ._linear import MAX_ITER, NONFINITE, OK, FitInfo, RidgeHyper, _ridge, _solve_spd
+from ._linear import MAX_ITER, NONFINITE, OK, FitInfo, RidgeHyper, _damped, _ridge, _solve_spd
 
 
 class SoftmaxParams(NamedTuple):
@@ -115,13 +115,7 @@ def softmax(n_classes: int, ridge: float = 0.0, C: float | None = None, max_iter
             it, theta, _, _ = state
             g, H = gradient_hessian(theta)
             step = _solve_spd(H, g)
-            step = step - (u @ step) * u
-            f0 = objective(theta)
-
-            def halve(s):
-                return s[0] + 1, s[1] / 2
-            _, step = jax.lax.while_loop(lambda s: (s[0] < 20) & (objective(theta - s[1]) > f0), halve,
-                                         (jnp.zeros((), jnp.int32), step))
+            step = _damped(objective, theta, step - (u @ step) * u)
             finite = jnp.all(jnp.isfinite(step))
             new = jnp.where(finite, theta - step, theta)
             small = jnp.max(jnp.abs(step)) <= tol * (1 + jnp.max(jnp.abs(new)))

@@ -90,8 +90,9 @@ def protocol(table: data.Table, cv_repeats: int):
         extra = dict(reference_loss=reference_loss)
         for i, (name, gen) in enumerate(gens.items()):
             k_sweep, k_tuned = jax.random.split(jax.random.fold_in(key, 1 + i))
-            (params, _), _ = theory.augmented_fits(k_sweep, gen, LEARNER, X0, X1, jnp.asarray(SWEEP, Xt.dtype))
-            sweep = jax.vmap(score)(params)
+            (params, info), _ = theory.augmented_fits(k_sweep, gen, LEARNER, X0, X1, jnp.asarray(SWEEP, Xt.dtype))
+            sweep = jax.tree_util.tree_map(lambda v: jnp.where(info.converged, v, jnp.nan),   # a failed fit: NaN,
+                                           jax.vmap(score)(params))                             # never averaged
             tuned = theory.tg_vtss(k_tuned, gen, LEARNER, X0, X1, gqs_folds=3, folds=5, repeats=cv_repeats)
             out[f"{name} balanced"] = jax.tree_util.tree_map(lambda v: v[full_gamma], sweep)
             out[f"{name} + TG-VTSS"] = score(tuned.fit.params)
@@ -126,8 +127,9 @@ def run_table(table: data.Table, label: str, reps: int, seed: int, cell: int, cv
     for name in gens:
         ex = res["extra"][name]
         curve = ex["sweep"]
-        sweeps.append(pd.DataFrame({"table": label, "generator": name, "gamma": SWEEP, "balanced_log_loss": curve.mean(0),
-                                    "balanced_log_loss_se": mcse(curve)}))
+        sweeps.append(pd.DataFrame({"table": label, "generator": name, "gamma": SWEEP,
+                                    "balanced_log_loss": np.nanmean(curve, 0), "balanced_log_loss_se": mcse(curve),
+                                    "n_failed": np.isnan(curve).sum(0)}))
         decisions.append(pd.DataFrame({"table": label, "generator": name, "rep": np.arange(reps), "gamma": ex["gamma"],
                                        "regime": ex["regime"], "gqs": ex["gqs"], "T": ex["T"], "cosine": ex["cosine"]}))
     return per_rep, pd.concat(sweeps), pd.concat(decisions), compile_s

@@ -133,3 +133,14 @@ def test_plots_accept_nan_cells(tmp_path):
     plot.size_curve(summary.assign(n0=100, n1=10), path=tmp_path / "g.png")
     assert (tmp_path / "g.png").exists()
 
+
+
+def test_real_data_sweep_counts_fits_that_did_not_converge(monkeypatch):
+    """A sweep fit that stops before converging is a failure (NaN, counted), never averaged into the curve."""
+    module = _module("real_data")
+    for attr, value in TINY["real_data"].items():
+        monkeypatch.setattr(module, attr, value)
+    monkeypatch.setattr(module, "LEARNER", learn.logistic(C=1.0, max_iter=1))      # one Newton step: never converged
+    summary = module.run(reps=2, seed=1).summary
+    sweep = summary[summary.part == "sweep"]
+    assert len(sweep) and (sweep.n_failed == 2).all() and sweep.balanced_log_loss.isna().all()

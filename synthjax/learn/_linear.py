@@ -156,10 +156,11 @@ def _logistic_fit(X, y, w=None, hyper=None, init=None, *, intercept, max_iter, d
         it, theta, _, _ = state
         g, prob = gradient(theta)
         H = _gram(Z, v * prob * (1 - prob), p) + jnp.diag(lam)
-        step = _damped(objective, theta, _solve_spd(H, g))
+        full = _solve_spd(H, g)
+        step = _damped(objective, theta, full)
         finite = jnp.all(jnp.isfinite(step))
         new = jnp.where(finite, theta - step, theta)
-        small = jnp.max(jnp.abs(step)) <= tol * (1 + jnp.max(jnp.abs(new)))
+        small = jnp.max(jnp.abs(full)) <= tol * (1 + jnp.max(jnp.abs(new)))     # the Newton step, not the halved one
         status = jnp.where(finite, jnp.where(small, OK, MAX_ITER), NONFINITE).astype(jnp.int32)
         return it + 1, new, ~finite | small, status
 

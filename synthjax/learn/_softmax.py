@@ -115,10 +115,11 @@ def softmax(n_classes: int, ridge: float = 0.0, C: float | None = None, max_iter
             it, theta, _, _ = state
             g, H = gradient_hessian(theta)
             step = _solve_spd(H, g)
-            step = _damped(objective, theta, step - (u @ step) * u)
+            full = step - (u @ step) * u
+            step = _damped(objective, theta, full)
             finite = jnp.all(jnp.isfinite(step))
             new = jnp.where(finite, theta - step, theta)
-            small = jnp.max(jnp.abs(step)) <= tol * (1 + jnp.max(jnp.abs(new)))
+            small = jnp.max(jnp.abs(full)) <= tol * (1 + jnp.max(jnp.abs(new)))   # the Newton step, not the halved one
             status = jnp.where(finite, jnp.where(small, OK, MAX_ITER), NONFINITE).astype(jnp.int32)
             return it + 1, new, ~finite | small, status
 

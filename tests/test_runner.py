@@ -92,7 +92,7 @@ def test_learner_kernel_compiles_once_for_every_generator_of_a_shape():
     study = dataclasses.replace(study, dgp=study.dgp._replace(sample=lambda k, n0, n1: draws.append(n0) or sample(k, n0, n1)))
     res = run(study)
     assert len(res.table) == 3 * 8 * 3 and len(traces) == 1 and len(draws) == 1
-    assert evaluate_chunk(study, 60, 12, 48)._cache_size() == 1
+    assert len(evaluate_chunk(study, 60, 12, 48).executables) == 1
     run(dataclasses.replace(study, sizes=((60, 12), (80, 12))))
     assert len(traces) == 2
 
@@ -107,7 +107,7 @@ def test_dynamic_values_do_not_recompile():
     chunk(jnp.uint32(0), jnp.uint32(0), ids, jnp.asarray(sizes, jnp.int32), risk_star, (), lrn.hyper)
     out = chunk(jnp.uint32(5), jnp.uint32(3), ids + 4, jnp.asarray(sizes // 2, jnp.int32), risk_star, (),
                 learn.RidgeHyper(jnp.asarray(0.5)))
-    assert chunk._cache_size() == 1
+    assert len(chunk.executables) == 1
     assert out["excess_risk"].shape == (4, 3)
 
 

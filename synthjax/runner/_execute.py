@@ -6,6 +6,7 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import SingleDeviceSharding
 
 from ._design import Study
 from ._kernel import cell_chunk, replicate_chunk
@@ -17,8 +18,8 @@ def block_size(chunk_size: int) -> int:
 
 
 class CompiledCell:
-    """A cell's jitted chunk function (``replicate_chunk``, ``cell_chunk``) compiled for a vmapped batch of
-    ``batch`` replicates on each local device.
+    """A cell's chunk function (``replicate_chunk``, ``cell_chunk``: made of ``Program`` objects) compiled ahead of time
+    for a vmapped batch of ``batch`` replicates on each local device.
 
     ``block(b, reps)`` runs replicates [b·size, min((b + 1)·size, reps)) as identical batch calls (the tail
     batch padded, then cut), dealt round-robin to ``jax.local_devices()`` and run asynchronously. Every
@@ -32,8 +33,8 @@ class CompiledCell:
         self.devices = jax.local_devices()
         self.inputs = [jax.device_put(((jnp.uint32(seed), jnp.uint32(cell)), args), d) for d in self.devices]
         t0 = time.perf_counter()
-        for d, (cell_args, dyn) in zip(self.devices, self.inputs):      # compile on every device up front
-            jax.block_until_ready(self.fn(*cell_args, jax.device_put(jnp.zeros(batch, jnp.uint32), d), *dyn))
+        for d, (cell_args, dyn) in zip(self.devices, self.inputs):      # compile on every device up front (no run)
+            self.fn(*cell_args, jax.ShapeDtypeStruct((batch,), jnp.uint32, sharding=SingleDeviceSharding(d)), *dyn)
         self.compile_s = time.perf_counter() - t0
 
     def block(self, b: int, reps: int):

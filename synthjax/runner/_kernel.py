@@ -5,8 +5,9 @@ learner over the nested size masks and computes the risk and metrics. ``draw`` a
 the generator, so they are compiled once per shape (n0, n1, pool size, d, learner, dtype, batch) and reused by
 every generator of a study (``draw_chunk``, ``evaluate_chunk`` keep the compiled programs); each generator
 compiles only its own ``generate``. (Compiling a vmapped threefry draw costs seconds on a CPU: the data draw is
-the largest part of a small cell's compilation.) Both jit sites pass ``compiler_options()`` (on a CPU: LLVM
-level 1, half the compilation at the same speed).
+the largest part of a small cell's compilation.) Each part is a ``Program``: compiled ahead of time with
+``compiler_options()`` (on a CPU: LLVM level 1 and the classic emitters, half the compilation at the same speed),
+without running a batch to compile it.
 """
 from __future__ import annotations
 
@@ -132,25 +133,44 @@ def cell_replicate(study: Study, generator: str, n0: int, n1: int):
     return replicate, sizes, replicate_batch(len(sizes), n0 + n1 + int(sizes.max()))
 
 
-def replicate_chunk(replicate):
-    """Jitted ``chunk(seed, cell, rep_ids, *args) -> pytree of (len(rep_ids), …) arrays``: replicate r
+class Program:
+    """A jitted function compiled ahead of time (``lower(…).compile()``), once per argument signature (structure,
+    shapes, dtypes, weak types, devices), without running it. Called with ``jax.ShapeDtypeStruct`` leaves it only
+    compiles and returns the output's shapes, so a chain of programs (``cell_chunk``) is compiled by one abstract
+    call instead of a wasted batch; called with arrays it runs the stored executable."""
+
+    def __init__(self, fn):
+        self.jitted = jax.jit(fn, compiler_options=compiler_options())
+        self.executables = {}
+
+    def __call__(self, *args):
+        leaves, tree = jax.tree_util.tree_flatten(args)
+        signature = (tree, tuple((jax.typeof(x), getattr(x, "sharding", None)) for x in leaves))
+        executable = self.executables.get(signature)
+        if executable is None:
+            executable = self.executables[signature] = self.jitted.lower(*args).compile()
+        if any(isinstance(x, jax.ShapeDtypeStruct) for x in leaves):
+            return executable.out_info
+        return executable(*args)
+
+
+def replicate_chunk(replicate) -> Program:
+    """Compiled ``chunk(seed, cell, rep_ids, *args) -> pytree of (len(rep_ids), …) arrays``: replicate r
     gets key fold_in(fold_in(key(seed), cell), r), vmapped over ``rep_ids``. Everything but the
     replicate's code is dynamic: a new seed, cell, size grid or hyperparameter value reuses the
     compiled program."""
-    @partial(jax.jit, compiler_options=compiler_options())
     def chunk(seed, cell, rep_ids, *args):
         return jax.vmap(lambda k: replicate(k, *args))(replicate_keys(seed, cell, rep_ids))
-    return chunk
+    return Program(chunk)
 
 
-def _on_data(fn, n_data: int):
-    """Jitted ``chunk(seed, cell, rep_ids, *data, *args)``: ``fn(key, *data, *args)`` vmapped over the replicates'
+def _on_data(fn, n_data: int) -> Program:
+    """Compiled ``chunk(seed, cell, rep_ids, *data, *args)``: ``fn(key, *data, *args)`` vmapped over the replicates'
     keys and the leading axis of the ``n_data`` data arrays."""
-    @partial(jax.jit, compiler_options=compiler_options())
     def chunk(seed, cell, rep_ids, *rest):
         data, args = rest[:n_data], rest[n_data:]
         return jax.vmap(lambda k, *d: fn(k, *d, *args))(replicate_keys(seed, cell, rep_ids), *data)
-    return chunk
+    return Program(chunk)
 
 
 #: compiled generator-independent chunks by shape (the data draw, the learner and metrics), kept for the last few

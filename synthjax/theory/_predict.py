@@ -93,7 +93,7 @@ def population_root(dgp, learner, n0, n1, n_syn, Q_law, max_iter: int = 30) -> L
 
     Solved by Newton's method on the convex population objective
     [n0 R0(θ) + n1 R1(θ) + ñ R_Q(θ)]/(n0 + n1 + ñ) + (λ/2)‖coef‖², exact for Gaussian laws (risks by
-    quadrature) or on a ``SampleLaw`` for Q, from θ*, until a step is below √eps (1 + |θ|) (Newton converges
+    quadrature) or on a ``SampleLaw`` for Q, from θ*, until a step is below √eps (1 + ‖θ‖∞) (Newton converges
     quadratically, so the error after it is O(eps)) or after ``max_iter`` steps. n0, n1 and n_syn broadcast against each other;
     the whole grid is one compiled, vmapped solve (leading axis = the broadcast shape, flattened).
     """

@@ -23,9 +23,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from synthjax import learn, theory
+from synthjax import cpu_options_for_every_program
 from synthjax.cli import load_study_module
 
 from _loop_tg_vtss import loop_tg_vtss
+
+cpu_options_for_every_program()                 # as `synthjax run` does, before the first array
 
 STUDY = load_study_module(str(Path(__file__).resolve().parents[1] / "sims" / "end_to_end_nonlinear.py"))
 FOLDS, TAU = 5, 10.0
@@ -52,16 +55,14 @@ def loop_decision(X0, X1, seed):
 
 
 # ------------------------------------------------------------------ synthjax
-@jax.jit
 def _one_decision(key, a, b):
     model = learn.bind(STUDY.LEARNER, jax.random.fold_in(key, 1), jnp.concatenate([a, b]))
     return theory.tg_vtss(key, STUDY.GENERATOR, model, a, b, gqs_folds=5, folds=FOLDS).fit.gamma
 
 
-def synthjax_decisions(keys, X0, X1):
-    """One compiled decision per data set, as the study runs them (batch 1: a vmapped batch of whole TG-VTSS
-    decisions stalled in XLA's CPU runtime on this machine, see the closing note of issue #12)."""
-    return jnp.stack([_one_decision(k, a, b) for k, a, b in zip(keys, X0, X1)])
+#: every data set's decision in one compiled, vmapped call (with ``CPU_OPTIONS``: XLA's concurrency-optimised scheduler
+#: deadlocked this program's batched linear algebra on a 2-core CPU, so it once ran one decision per call)
+synthjax_decisions = jax.jit(jax.vmap(_one_decision))
 
 
 def main():

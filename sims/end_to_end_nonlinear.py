@@ -78,7 +78,7 @@ def replicate(key):
 def run(reps=None, seed=0, full=False):
     t0 = time.perf_counter()
     reps = reps or (100 if full else 8)
-    res, compile_s = map_replicates(replicate, seed, 0, reps, batch=1)
+    res, compile_s = map_replicates(replicate, seed, 0, reps, batch=4)
     per_rep = pd.DataFrame({"rep": np.repeat(np.arange(reps), len(RULES)), "rule": np.tile(RULES, reps),
                             "gamma": res["gamma"].reshape(-1), "test_loss": res["loss"].reshape(-1),
                             "status": res["status"].reshape(-1), "regime": np.repeat(res["regime"], len(RULES)),

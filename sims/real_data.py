@@ -115,9 +115,7 @@ def _gamma(method: str, extra: dict):
 def run_table(table: data.Table, label: str, reps: int, seed: int, cell: int, cv_repeats: int):
     """(per-replicate rows, sweep rows, decision rows, compile seconds) of one table."""
     replicate, gens = protocol(table, cv_repeats)
-    # one split per compiled call: with 4 splits vmapped, the jitter generator's program never returns on this CPU
-    # (XLA's threads idle in block_until_ready; reproducer in the issue #15 note), while 1 split per call runs
-    res, compile_s = map_replicates(replicate, seed, cell, reps, batch=1)
+    res, compile_s = map_replicates(replicate, seed, cell, reps, batch=4)
     rows = []
     for method, values in res["methods"].items():
         rows.append(pd.DataFrame({"rep": np.arange(reps), "method": method,
@@ -221,6 +219,8 @@ def figures(results, out):
 
 
 if __name__ == "__main__":
+    from synthjax import cpu_options_for_every_program
+    cpu_options_for_every_program()             # as `synthjax run` does, before the first array
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", required=True, help="a CSV or Parquet table")
     parser.add_argument("--label", required=True, help="the label column")

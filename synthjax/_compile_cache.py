@@ -14,7 +14,10 @@ instead of XLA's default 3, and with XLA's classic elemental emitters instead of
 2-core benchmark machine the level halves compilation (the vmapped threefry draw: 2.0 s → 0.26 s;
 benchmarks/throughput.py (a): 8.9 s → 3.5 s) and the emitters take a further 25–50% off (a CoDSA fold with an MLP:
 4.5–4.9 s → 2.4–3.3 s), while the programs run as fast (benchmarks/README.md). An option set in ``XLA_FLAGS``
-takes precedence. The manifest records the options (``xla``). ``synthjax run`` extends them to every program of
+takes precedence. Without the concurrency-optimised scheduler (``CPU_OPTIONS``) a vmapped program with several
+independent batched linear-algebra calls cannot deadlock XLA's intra-op thread pool (jaxlib 0.10.2 on a 2-core CPU:
+the real-data protocol with 4 splits per call hung); it costs up to ~20% on workload (a) (benchmarks/README.md).
+The manifest records the options (``xla``). ``synthjax run`` extends them to every program of
 the process (theory, tuners, studies with their own replicate loop) through ``XLA_FLAGS`` when no accelerator
 plugin is installed (``cpu_options_for_every_program``).
 """
@@ -28,8 +31,12 @@ import jax
 
 ENV_OFF, ENV_DIR = "SYNTHJAX_NO_COMPILE_CACHE", "SYNTHJAX_CACHE_DIR"
 CPU_OPTIMIZATION_LEVEL = 1
-#: The runner's XLA options on a CPU (each one unless ``XLA_FLAGS`` sets it).
-CPU_OPTIONS = {"xla_backend_optimization_level": CPU_OPTIMIZATION_LEVEL, "xla_cpu_use_fusion_emitters": False}
+#: The runner's XLA options on a CPU (each one unless ``XLA_FLAGS`` sets it). The first two are for speed; the third
+#: prevents a deadlock: XLA's concurrency-optimised scheduler lets several batched LAPACK calls (vmapped Cholesky, eigh:
+#: jaxlib's ``ParallelBatchMap``) run at once, each on an intra-op pool thread that then waits for work it queued on
+#: that same pool; with as many such calls as pool threads (2 on a 2-core machine) the program never returns.
+CPU_OPTIONS = {"xla_backend_optimization_level": CPU_OPTIMIZATION_LEVEL, "xla_cpu_use_fusion_emitters": False,
+               "xla_cpu_enable_concurrency_optimized_scheduler": False}
 
 
 def default_cache_dir() -> Path:

@@ -2,19 +2,20 @@
 compilation cache per test session (shared by pytest-xdist workers and the subprocesses tests start), so a
 program that several tests compile is compiled once — numbers are unchanged (the cache returns the same
 executable). XLA compiles every program with the runner's CPU options (``CPU_OPTIONS``: LLVM optimisation level 1,
-XLA's default being 3, and the classic emitters), which halves compilation, most of the suite's time, and runs as
-fast."""
+XLA's default being 3, and the classic emitters, which halve compilation, most of the suite's time, and run as
+fast; no concurrency-optimised scheduler, which can deadlock batched linear algebra)."""
 import os
 import tempfile
 
 _SESSION = os.getppid() if "PYTEST_XDIST_WORKER" in os.environ else os.getpid()   # xdist workers share the controller's
-for _flag, _value in (("xla_backend_optimization_level", "1"), ("xla_cpu_use_fusion_emitters", "false")):
-    if _flag not in os.environ.get("XLA_FLAGS", ""):       # as synthjax._compile_cache.CPU_OPTIONS (before jax loads)
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + f" --{_flag}={_value}").strip()
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"synthjax-test-cache-{_SESSION}"))
 
 import jax  # noqa: E402 - after the cache folder is chosen
 import pytest  # noqa: E402
+
+from synthjax import cpu_options_for_every_program  # noqa: E402
+
+cpu_options_for_every_program()          # XLA_FLAGS, before the first array (the suite's subprocesses inherit them)
 
 jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
 jax.config.update("jax_numpy_dtype_promotion", "strict")

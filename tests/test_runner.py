@@ -375,10 +375,12 @@ def test_runner_cpu_compiler_options_unless_xla_flags_choose(monkeypatch):
     classic emitters; an option in XLA_FLAGS wins; a chunk compiled with the options gives the numbers of one
     compiled without them."""
     monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
-    assert compiler_options() == CPU_OPTIONS == {"xla_backend_optimization_level": 1, "xla_cpu_use_fusion_emitters": False}
+    assert compiler_options() == CPU_OPTIONS == {"xla_backend_optimization_level": 1, "xla_cpu_use_fusion_emitters": False,
+                                                 "xla_cpu_enable_concurrency_optimized_scheduler": False}
     monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=0")
-    assert compiler_options() == {"xla_cpu_use_fusion_emitters": False}
-    monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=3 --xla_cpu_use_fusion_emitters=true")
+    assert compiler_options() == {"xla_cpu_use_fusion_emitters": False, "xla_cpu_enable_concurrency_optimized_scheduler": False}
+    monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=3 --xla_cpu_use_fusion_emitters=true "
+                                    "--xla_cpu_enable_concurrency_optimized_scheduler=true")
     assert compiler_options() == {}
     monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
     replicate = lambda key, s: jnp.log1p(s * jnp.exp(jax.random.normal(key, (5, 3)))).sum(0)  # noqa: E731
@@ -390,5 +392,21 @@ def test_runner_cpu_compiler_options_unless_xla_flags_choose(monkeypatch):
             "first = every(); flags = os.environ['XLA_FLAGS']; jax.numpy.zeros(1); print(json.dumps([first, flags, every()]))")
     env = dict(os.environ, XLA_FLAGS="--xla_backend_optimization_level=0", JAX_PLATFORMS="cpu")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout) == [True, "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false",
+    assert json.loads(out.stdout) == [True, "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false "
+                                      "--xla_cpu_enable_concurrency_optimized_scheduler=false",
                                       False]           # added once, before the backend starts; the user's level kept
+
+
+def test_batched_linear_algebra_calls_side_by_side_do_not_deadlock():
+    """Five independent batched LAPACK calls in one program (vmapped Cholesky and eigh) never returned under XLA's
+    concurrency-optimised scheduler on a 2-core CPU (each call waits on the intra-op pool for work it queued there);
+    with ``CPU_OPTIONS``, as ``synthjax run`` and this suite set them, the program returns (in ~2 s). The subprocess
+    inherits the suite's XLA_FLAGS; a hang is a timeout, i.e. a failure. (On a machine with more cores than
+    concurrent calls the old scheduler does not hang either.)"""
+    code = ("import jax, jax.numpy as jnp; A = jax.random.normal(jax.random.key(0), (512, 24, 24)); "
+            "S = A @ jnp.swapaxes(A, 1, 2) + 24 * jnp.eye(24); "
+            "f = jax.jit(lambda a, b: (jnp.linalg.cholesky(a), jnp.linalg.eigh(b)[0], jnp.linalg.cholesky(b), "
+            "jnp.linalg.eigh(a)[0], jnp.linalg.cholesky(a + b))); "
+            "[jax.block_until_ready(f(S, S + i)) for i in range(5)]; print('returned')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert "returned" in out.stdout

@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._newton import newton_minimise
 from .._validate import InvalidParameterError, check_float, check_int
 from ..learn import LinearParams
 from ._core import DGP
@@ -153,32 +154,24 @@ def memoised_theta_star(theta_star):
 
 
 def minimise_population_risk(population_risk, learner, d: int, dtype, start=None, max_iter: int = 100) -> LinearParams:
-    """θ* = argmin of a (smooth, convex) balanced population risk, by damped Newton on R(θ).
-
-    Runs eagerly (once per design cell). Raises RuntimeError if the gradient is not driven to
-    ~√eps, e.g. when the population classes are separable by the learner.
+    """θ* = argmin of a (smooth, convex) balanced population risk R(θ), by damped Newton (``synthjax._newton``,
+    one compiled solve per design cell). Raises RuntimeError if the gradient is not driven to ~√eps, e.g. when
+    the population classes are separable by the learner.
     """
-    p = d + int(learner.intercept)
-
     def split(theta):
         return LinearParams(theta[:d], theta[d] if learner.intercept else jnp.zeros((), dtype))
 
-    risk = jax.jit(lambda t: population_risk(learner.loss, split(t)))
-    grad, hess = jax.jit(jax.grad(risk)), jax.jit(jax.hessian(risk))
-    theta = jnp.zeros(p, dtype) if start is None else jnp.asarray(start, dtype)
-    eps = float(jnp.finfo(dtype).eps)
-    for _ in range(max_iter):
-        g = grad(theta)
-        if float(jnp.max(jnp.abs(g))) <= 10 * eps:
-            break
-        step = jnp.linalg.solve(hess(theta), g)
-        t, r0 = 1.0, float(risk(theta))
-        while float(risk(theta - t * step)) > r0 + 4 * eps * abs(r0) and t > 1e-8:  # halve until no increase
-            t /= 2
-        theta = theta - t * step
-        if float(jnp.max(jnp.abs(t * step))) <= eps * (1 + float(jnp.max(jnp.abs(theta)))):
-            break
-    g = grad(theta)
-    if not bool(jnp.all(jnp.isfinite(theta))) or float(jnp.max(jnp.abs(g))) > np.sqrt(eps) * (1 + float(jnp.max(jnp.abs(theta)))):
+    def risk(theta):
+        return population_risk(learner.loss, split(theta))
+
+    @jax.jit
+    def solve(theta0):
+        theta = newton_minimise(risk, lambda t: jnp.linalg.solve(jax.hessian(risk)(t), jax.grad(risk)(t)),
+                                theta0, max_iter)[1]
+        return theta, jax.grad(risk)(theta)
+
+    theta, g = solve(jnp.zeros(d + int(learner.intercept), dtype) if start is None else jnp.asarray(start, dtype))
+    bound = np.sqrt(float(jnp.finfo(dtype).eps)) * (1 + float(jnp.max(jnp.abs(theta))))
+    if not bool(jnp.all(jnp.isfinite(theta))) or float(jnp.max(jnp.abs(g))) > bound:
         raise RuntimeError(f"θ* did not converge for {learner.name}: gradient norm {float(jnp.linalg.norm(g)):.3g}.")
     return split(theta)

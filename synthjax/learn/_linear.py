@@ -24,7 +24,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._status import MAX_ITER, NONFINITE, OK  # noqa: F401 - re-exported by synthjax.learn
+from .._newton import newton_minimise, solve_spd
+from .._status import NONFINITE, OK
 from .._validate import InvalidParameterError, check_float, check_int, check_matrix, check_vector
 
 
@@ -112,24 +113,6 @@ def _split(theta, intercept):
     return LinearParams(theta[:-1], theta[-1]) if intercept else LinearParams(theta, jnp.zeros((), theta.dtype))
 
 
-def _solve_spd(H, g):
-    """H⁻¹g by Cholesky, with a relative jitter of 10 eps so a near-singular H (λ = 0 on separable
-    data) still gives a finite step."""
-    p = H.shape[0]
-    jitter = 10 * jnp.finfo(H.dtype).eps * (jnp.trace(H) / p + jnp.finfo(H.dtype).tiny)
-    return jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(H + jitter * jnp.eye(p, dtype=H.dtype)), g)
-
-
-def _damped(objective, theta, step, halvings: int = 20):
-    """Newton damping by step halving: ``step`` / 2^k for the first k ≤ ``halvings`` at which the objective does
-    not increase by more than √eps (1 + |f|) (a full Newton step on a nearly separable logistic problem can
-    overshoot and cycle; the slack keeps rounding noise near the optimum from shortening a good step)."""
-    f0 = objective(theta)
-    slack = jnp.sqrt(jnp.finfo(f0.dtype).eps) * (1 + jnp.abs(f0))
-    return jax.lax.while_loop(lambda s: (s[0] < halvings) & (objective(theta - s[1]) > f0 + slack),
-                              lambda s: (s[0] + 1, s[1] / 2), (jnp.zeros((), jnp.int32), step))[1]
-
-
 def _ridge(hyper, w, per_point: bool):
     """λ of the weighted-mean objective: ``hyper.ridge``, or 1/(C Σw) with ``hyper.ridge`` = 1/C when the
     learner was given scikit-learn's C (``per_point``: the penalty is C's, fixed per unit of total weight)."""
@@ -143,7 +126,6 @@ def _logistic_fit(X, y, w=None, hyper=None, init=None, *, intercept, max_iter, d
     p = Xa.shape[1]
     Z = _gram_table(Xa)
     lam = _ridge(hyper, w, per_point) * _penalty(p, intercept, X.dtype)
-    tol = jnp.sqrt(jnp.finfo(X.dtype).eps)
 
     def gradient(theta):
         prob = jax.nn.sigmoid(Xa @ theta)
@@ -152,17 +134,9 @@ def _logistic_fit(X, y, w=None, hyper=None, init=None, *, intercept, max_iter, d
     def objective(theta):
         return jnp.sum(v * _logistic_loss(Xa @ theta, y)) + 0.5 * jnp.sum(lam * theta ** 2)
 
-    def body(state):
-        it, theta, _, _ = state
+    def newton_step(theta):
         g, prob = gradient(theta)
-        H = _gram(Z, v * prob * (1 - prob), p) + jnp.diag(lam)
-        full = _solve_spd(H, g)
-        step = _damped(objective, theta, full)
-        finite = jnp.all(jnp.isfinite(step))
-        new = jnp.where(finite, theta - step, theta)
-        small = jnp.max(jnp.abs(full)) <= tol * (1 + jnp.max(jnp.abs(new)))     # the Newton step, not the halved one
-        status = jnp.where(finite, jnp.where(small, OK, MAX_ITER), NONFINITE).astype(jnp.int32)
-        return it + 1, new, ~finite | small, status
+        return solve_spd(_gram(Z, v * prob * (1 - prob), p) + jnp.diag(lam), g)
 
     if init is not None:
         theta0 = jnp.asarray(init, X.dtype)
@@ -171,8 +145,7 @@ def _logistic_fit(X, y, w=None, hyper=None, init=None, *, intercept, max_iter, d
         theta0 = jnp.zeros(p, X.dtype)
         if intercept:
             theta0 = theta0.at[-1].set(jnp.log(ybar) - jnp.log1p(-ybar))
-    state = (jnp.zeros((), jnp.int32), theta0, jnp.zeros((), bool), jnp.full((), MAX_ITER, jnp.int32))
-    it, theta, _, status = jax.lax.while_loop(lambda s: (s[0] < max_iter) & ~s[2], body, state)
+    it, theta, status = newton_minimise(objective, newton_step, theta0, max_iter)
     g, _ = gradient(theta)
     info = FitInfo(it, jnp.linalg.norm(g), status == OK, status)
     return _split(theta, intercept), info
@@ -269,7 +242,7 @@ def least_squares(ridge: float = 0.0, intercept: bool = True, targets: tuple[flo
         lam = jnp.asarray(hyper.ridge, X.dtype) * _penalty(p, intercept, X.dtype)
         # ∇L = 2 Xaᵀ v (s − t) + λθ = 0  ⇔  (2 Xaᵀ V Xa + Λ) θ = 2 Xaᵀ V t
         H = 2 * _gram(_gram_table(Xa), v, p) + jnp.diag(lam)
-        theta = _solve_spd(H, 2 * Xa.T @ (v * target(y)))
+        theta = solve_spd(H, 2 * Xa.T @ (v * target(y)))
         g = 2 * Xa.T @ (v * (Xa @ theta - target(y))) + lam * theta
         finite = jnp.all(jnp.isfinite(theta))
         status = jnp.where(finite, OK, NONFINITE).astype(jnp.int32)

@@ -15,9 +15,11 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from .._newton import newton_minimise, solve_spd
+from .._status import OK
 from .._validate import InvalidParameterError, check_float, check_int, check_matrix
 from ._contract import vmap_path
-from ._linear import MAX_ITER, NONFINITE, OK, FitInfo, RidgeHyper, _damped, _ridge, _solve_spd
+from ._linear import FitInfo, RidgeHyper, _ridge
 
 
 class SoftmaxParams(NamedTuple):
@@ -94,7 +96,6 @@ def softmax(n_classes: int, ridge: float = 0.0, C: float | None = None, max_iter
         v = w / jnp.sum(w)
         lam = _ridge(hyper, w, per_point) * jnp.tile(jnp.r_[jnp.ones(d, X.dtype), jnp.zeros(1, X.dtype)], K)
         u = jnp.tile(jnp.r_[jnp.zeros(d, X.dtype), jnp.ones(1, X.dtype)], K) / jnp.sqrt(K)   # Σ_k b_k direction
-        tol = jnp.sqrt(jnp.finfo(X.dtype).eps)
 
         def unpack(theta):                       # theta[k p + j] = coefficient j (intercept last) of class k
             T = theta.reshape(K, p).T
@@ -111,21 +112,12 @@ def softmax(n_classes: int, ridge: float = 0.0, C: float | None = None, max_iter
             H = jnp.einsum("ikl,ij,im->kjlm", A, Xa, Xa).reshape(K * p, K * p)
             return g.reshape(-1) + lam * theta, H + jnp.diag(lam) + jnp.outer(u, u)
 
-        def body(state):
-            it, theta, _, _ = state
+        def newton_step(theta):
             g, H = gradient_hessian(theta)
-            step = _solve_spd(H, g)
-            full = step - (u @ step) * u
-            step = _damped(objective, theta, full)
-            finite = jnp.all(jnp.isfinite(step))
-            new = jnp.where(finite, theta - step, theta)
-            small = jnp.max(jnp.abs(full)) <= tol * (1 + jnp.max(jnp.abs(new)))   # the Newton step, not the halved one
-            status = jnp.where(finite, jnp.where(small, OK, MAX_ITER), NONFINITE).astype(jnp.int32)
-            return it + 1, new, ~finite | small, status
+            step = solve_spd(H, g)
+            return step - (u @ step) * u
 
-        state = (jnp.zeros((), jnp.int32), jnp.zeros(K * p, X.dtype), jnp.zeros((), bool),
-                 jnp.full((), MAX_ITER, jnp.int32))
-        it, theta, _, status = jax.lax.while_loop(lambda s: (s[0] < max_iter) & ~s[2], body, state)
+        it, theta, status = newton_minimise(objective, newton_step, jnp.zeros(K * p, X.dtype), max_iter)
         g, _ = gradient_hessian(theta)
         return unpack(theta), FitInfo(it, jnp.linalg.norm(g), status == OK, status)
 

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from .._newton import newton_minimise
 from ..dgp import SampleLaw, law_risk
 from ..learn import LinearParams
 from ._moments import ScoreMoments, law_moments
@@ -93,8 +94,8 @@ def population_root(dgp, learner, n0, n1, n_syn, Q_law, max_iter: int = 30) -> L
 
     Solved by Newton's method on the convex population objective
     [n0 R0(θ) + n1 R1(θ) + ñ R_Q(θ)]/(n0 + n1 + ñ) + (λ/2)‖coef‖², exact for Gaussian laws (risks by
-    quadrature) or on a ``SampleLaw`` for Q, from θ*, until a step is below √eps (1 + ‖θ‖∞) (Newton converges
-    quadratically, so the error after it is O(eps)) or after ``max_iter`` steps. n0, n1 and n_syn broadcast against each other;
+    quadrature) or on a ``SampleLaw`` for Q, from θ*, by ``synthjax._newton`` (damped; stopped when a step is
+    below √eps (1 + ‖θ‖∞), so the error is O(eps)) or after ``max_iter`` steps. n0, n1 and n_syn broadcast against each other;
     the whole grid is one compiled, vmapped solve (leading axis = the broadcast shape, flattened).
     """
     start = dgp.theta_star(learner)
@@ -112,17 +113,12 @@ def population_root(dgp, learner, n0, n1, n_syn, Q_law, max_iter: int = 30) -> L
                            law_risk(Q_law, learner.loss, p, 1)])
         return weights @ risks / jnp.sum(weights) + 0.5 * learner.hyper.ridge * jnp.sum(t[:d] ** 2)
 
-    tol = jnp.sqrt(jnp.finfo(dtype).eps)
-
     @jax.jit
     @jax.vmap
     def solve(weights):
-        def newton(state):
-            it, t, _ = state
-            step = jnp.linalg.solve(jax.hessian(objective)(t, weights), jax.grad(objective)(t, weights))
-            return it + 1, t - step, jnp.max(jnp.abs(step)) <= tol * (1 + jnp.max(jnp.abs(t - step)))
-        state = (jnp.zeros((), jnp.int32), t0, jnp.zeros((), bool))
-        return split(jax.lax.while_loop(lambda s: (s[0] < max_iter) & ~s[2], newton, state)[1])
+        def newton_step(t):
+            return jnp.linalg.solve(jax.hessian(objective)(t, weights), jax.grad(objective)(t, weights))
+        return split(newton_minimise(lambda t: objective(t, weights), newton_step, t0, max_iter)[1])
 
     weights = jnp.stack([jnp.ravel(a) for a in jnp.broadcast_arrays(*(jnp.asarray(v, dtype) for v in (n0, n1, n_syn)))], 1)
     return solve(weights)

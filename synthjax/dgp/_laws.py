@@ -56,21 +56,19 @@ def gaussian_expectation(f, mean, sd):
 
     The range is split at the point where the argument crosses 0 (z0 = −mean/sd), where binary
     classification losses bend or kink, and each of the two panels gets 128 nodes (which cluster at
-    the split). The truncation error is below 1e-32; for the logistic and squared losses the total
-    error is at the rounding level for sd up to at least 100 (checked against scipy.integrate.quad).
-    Works for sd = 0 (returns f(mean)). ``f`` may return a trailing axis of several integrands.
+    the split); both panels are one call of ``f``. The split point is held fixed under differentiation (the
+    integral does not depend on it), so derivatives are the same rule applied to the differentiated integrand
+    (and their programs a third of the size). The truncation error is below 1e-32; for the logistic and squared
+    losses the total error is at the rounding level for sd up to at least 100 (checked against
+    scipy.integrate.quad). Works for sd = 0 (returns f(mean)). ``f`` may return a trailing axis of several integrands.
     """
     dtype = jnp.result_type(mean)
     x, w = jnp.asarray(_GL_NODES, dtype), jnp.asarray(_GL_WEIGHTS, dtype)
-    z0 = jnp.clip(jnp.where(sd > 0, -mean / jnp.where(sd > 0, sd, 1), 0), -_Z_MAX, _Z_MAX)
-
-    def panel(a, b):
-        z = 0.5 * (b - a) * x + 0.5 * (a + b)
-        values = f(mean + sd * z)
-        weights = 0.5 * (b - a) * w * jnp.exp(-0.5 * z * z)
-        return jnp.tensordot(weights, values, axes=(0, 0))
-
-    return (panel(-_Z_MAX, z0) + panel(z0, _Z_MAX)) / np.sqrt(2 * np.pi)
+    z0 = jax.lax.stop_gradient(jnp.clip(jnp.where(sd > 0, -mean / jnp.where(sd > 0, sd, 1), 0), -_Z_MAX, _Z_MAX))
+    a, b = jnp.stack([jnp.asarray(-_Z_MAX, dtype), z0]), jnp.stack([z0, jnp.asarray(_Z_MAX, dtype)])
+    z = (0.5 * (b - a)[:, None] * x[None] + 0.5 * (a + b)[:, None]).reshape(-1)      # both panels' nodes: one call of f
+    weights = (0.5 * (b - a)[:, None] * w[None]).reshape(-1) * jnp.exp(-0.5 * z * z)
+    return jnp.tensordot(weights, f(mean + sd * z), axes=(0, 0)) / np.sqrt(2 * np.pi)
 
 
 def score_law(law: GaussianLaw, params):

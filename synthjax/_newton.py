@@ -35,6 +35,15 @@ def damped(objective, theta, step, halvings: int = 20):
                               lambda s: (s[0] + 1, s[1] / 2), (jnp.zeros((), jnp.int32), step))[1]
 
 
+def autodiff_newton_step(objective: Callable) -> Callable:
+    """θ ↦ H⁻¹∇f(θ) with ∇f by reverse mode and H = its forward-mode Jacobian, in one pass (the gradient is the
+    auxiliary output of the Hessian's trace, not traced twice)."""
+    def step(theta):
+        H, g = jax.jacfwd(lambda t: (jax.grad(objective)(t),) * 2, has_aux=True)(theta)
+        return jnp.linalg.solve(H, g)
+    return step
+
+
 def newton_minimise(objective: Callable, newton_step: Callable, theta0, max_iter: int):
     """Minimise a smooth convex ``objective`` from ``theta0``; ``newton_step(θ)`` returns H⁻¹∇f(θ).
 

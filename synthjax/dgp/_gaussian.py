@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._newton import newton_minimise
+from .._newton import autodiff_newton_step, newton_minimise
 from .._validate import InvalidParameterError, check_float, check_int
 from ..learn import LinearParams
 from ._core import DGP
@@ -166,8 +166,7 @@ def minimise_population_risk(population_risk, learner, d: int, dtype, start=None
 
     @jax.jit
     def solve(theta0):
-        theta = newton_minimise(risk, lambda t: jnp.linalg.solve(jax.hessian(risk)(t), jax.grad(risk)(t)),
-                                theta0, max_iter)[1]
+        theta = newton_minimise(risk, autodiff_newton_step(risk), theta0, max_iter)[1]
         return theta, jax.grad(risk)(theta)
 
     theta, g = solve(jnp.zeros(d + int(learner.intercept), dtype) if start is None else jnp.asarray(start, dtype))

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .._newton import newton_minimise
+from .._newton import autodiff_newton_step, newton_minimise
 from ..dgp import SampleLaw, law_risk
 from ..learn import LinearParams
 from ._moments import ScoreMoments, law_moments
@@ -116,9 +116,9 @@ def population_root(dgp, learner, n0, n1, n_syn, Q_law, max_iter: int = 30) -> L
     @jax.jit
     @jax.vmap
     def solve(weights):
-        def newton_step(t):
-            return jnp.linalg.solve(jax.hessian(objective)(t, weights), jax.grad(objective)(t, weights))
-        return split(newton_minimise(lambda t: objective(t, weights), newton_step, t0, max_iter)[1])
+        def weighted(t):
+            return objective(t, weights)
+        return split(newton_minimise(weighted, autodiff_newton_step(weighted), t0, max_iter)[1])
 
     weights = jnp.stack([jnp.ravel(a) for a in jnp.broadcast_arrays(*(jnp.asarray(v, dtype) for v in (n0, n1, n_syn)))], 1)
     return solve(weights)

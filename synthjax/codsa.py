@@ -113,14 +113,30 @@ def fit_grid(key, task: Task, D, pools, counts, val):
 
 
 def fold_predictions(key, task: Task, pool: Callable, G, D, counts, val, test):
-    """One fold: draw the pools from a generator trained on G, fit the grid on D ∪ pools; predictions
-    (P, n_val) and (P, n_test)."""
+    """One fold: draw the pools from a generator trained on G (``pool``: compiled per generator), fit the grid on
+    D ∪ pools (one compiled program per task and shape, shared by every generator); predictions (P, n_val) and
+    (P, n_test)."""
     k_pool, k_fit = jax.random.split(key)
-    max_counts = tuple(int(c) for c in np.asarray(counts).max(axis=0))      # counts: static (P, 2) ints
-    pools = pool(k_pool, G, max_counts)
-    params = fit_grid(k_fit, task, D, pools, jnp.asarray(counts), val)
+    pools = pool(k_pool, G, tuple(int(c) for c in np.asarray(counts).max(axis=0)))    # counts: static (P, 2) ints
+    return _fit_predict_program(task)(k_fit, D, pools, jnp.asarray(counts), val, test)
+
+
+def _fit_predict(key, D, pools, counts, val, test, *, task):
+    params = fit_grid(key, task, D, pools, counts, val)
     predict = lambda blocks: jax.vmap(lambda p: task.predict(p, task.features(_stack(blocks)[0])))(params)  # noqa: E731
     return predict(val), predict(test)
+
+
+_FIT_PROGRAMS: dict = {}
+
+
+def _fit_predict_program(task: Task):
+    """The jitted ``_fit_predict`` of a task (one per Task object, which holds arrays and so cannot be a static
+    argument; the entry keeps the task alive, so its id stays unique)."""
+    entry = _FIT_PROGRAMS.get(id(task))
+    if entry is None or entry[0] is not task:
+        entry = _FIT_PROGRAMS[id(task)] = (task, jax.jit(partial(_fit_predict, task=task)))
+    return entry[1]
 
 
 class HostLearner(NamedTuple):
@@ -154,8 +170,9 @@ def host_fold_predictions(key, task: Task, pool: Callable, G, D, counts, val, te
 class Tuner:
     """One augmentation method with its grids: ``Tuner(task, pool, r_grid, m_grid, alpha_grid, n_train)``;
     ``tune(key, data)`` evaluates every (r, m, α) and returns (the chosen row — minimum validation loss —,
-    the whole grid with validation and per-condition test losses). The fold is compiled once per r
-    (split sizes are static) and reused for every replicate."""
+    the whole grid with validation and per-condition test losses). The generator's pool is compiled once per r
+    (split sizes are static), the grid fit once per task and shape for every tuner; both are reused for every
+    replicate."""
 
     def __init__(self, task: Task, pool: Callable, r_grid, m_grid, alpha_grid, n_train: int, crossfit: bool = False):
         owner = "codsa.Tuner"
@@ -168,9 +185,8 @@ class Tuner:
         self.task, self.r_grid, self.crossfit = task, tuple(float(r) for r in r_grid), crossfit
         self.counts = grid_counts(m_grid, alpha_grid, n_train)
         counts = self.counts[:, :2].astype(int)
-        self.fold = (partial(host_fold_predictions, task=task, pool=jax.jit(pool, static_argnums=2), counts=counts)
-                     if isinstance(task.learner, HostLearner) else
-                     jax.jit(partial(fold_predictions, task=task, pool=pool, counts=counts)))
+        fold = host_fold_predictions if isinstance(task.learner, HostLearner) else fold_predictions
+        self.fold = partial(fold, task=task, pool=jax.jit(pool, static_argnums=2), counts=counts)
 
     def evaluate(self, key, data, r: float) -> pd.DataFrame:
         """Validation loss (balanced mean loss) and test losses per condition of every grid point for one r:

@@ -73,13 +73,19 @@ def test_masked_grid_fits_equal_separate_fits(x64):
 def test_tuner_picks_the_minimum_validation_loss_and_crossfits():
     sizes = dict(train=(60, 20), val=(20, 20), test=(20, 20))
     data = dgp.codsa_regression(jax.random.key(0), sizes)
-    task = codsa.Task("regression", mlp((16,), task="regression", steps=50, batch_size=32, patience=0))
+    learner = mlp((16,), task="regression", steps=50, batch_size=32, patience=0)
+    traces = []
+    task = codsa.Task("regression", learner._replace(train=lambda *a, **k: traces.append(1) or learner.train(*a, **k)))
     tuner = codsa.Tuner(task, codsa.interpolation_pool(synth.smote(3)), (0.5, 1.0), (0.0, 0.5), (0.5, 0.9), 80,
                         crossfit=True)
     best, grid = tuner.tune(jax.random.key(1), data)
     assert len(grid) == 2 * 3 and best.val_loss == grid.val_loss.min()
     np.testing.assert_allclose(grid.test_loss, (grid.test_loss_majority + grid.test_loss_minority) / 2)
     assert np.isfinite(grid[["val_loss", "test_loss"]].to_numpy()).all()
+    assert len(traces) == 2                      # the grid fit: traced once per r (split shapes), crossfit reuses it
+    adasyn = codsa.Tuner(task, codsa.interpolation_pool(synth.adasyn(3)), (0.5, 1.0), (0.0, 0.5), (0.5, 0.9), 80)
+    adasyn.tune(jax.random.key(2), data)
+    assert len(traces) == 2                      # a second generator of the same shapes: no new trace of the fit
 
 
 def test_host_learner_fits_the_explicit_subsets(x64):

@@ -1,10 +1,10 @@
 """Test configuration: strict dtype and rank promotion; 64-bit only where a test asks for it; one persistent
 compilation cache per test session (shared by pytest-xdist workers and the subprocesses tests start), so a
-program that several tests compile is compiled once, however short its compilation (about 5–10% of the suite's CPU
-time) — numbers are unchanged (the cache returns the same
-executable). XLA compiles every program with the runner's CPU options (``CPU_OPTIONS``: LLVM optimisation level 1,
-XLA's default being 3, and the classic emitters, which halve compilation, most of the suite's time, and run as
-fast; no concurrency-optimised scheduler, which can deadlock batched linear algebra)."""
+program that several tests compile is compiled once, however short its compilation (5–10% of the suite's CPU
+time) — numbers are unchanged (the cache returns the same executable). XLA compiles every program with the
+runner's CPU options (``CPU_OPTIONS``: LLVM optimisation level 1, XLA's default being 3, and the classic emitters,
+which halve compilation, most of the suite's time, and run as fast; no concurrency-optimised scheduler, which can
+deadlock batched linear algebra)."""
 import os
 import tempfile
 

@@ -13,16 +13,32 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ._status import MAX_ITER, NONFINITE, OK
 
 
-def solve_spd(H, g):
-    """H⁻¹g by Cholesky, with a relative jitter of 10 eps so a near-singular H (λ = 0 on separable
-    data) still gives a finite step."""
+def spd_factor(H):
+    """The Cholesky factor of H + 10 eps (tr H / p) I (``jax.scipy.linalg.cho_factor``): the relative jitter
+    keeps a near-singular H (λ = 0 on separable data) factorable, so steps stay finite."""
     p = H.shape[0]
     jitter = 10 * jnp.finfo(H.dtype).eps * (jnp.trace(H) / p + jnp.finfo(H.dtype).tiny)
-    return jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(H + jitter * jnp.eye(p, dtype=H.dtype)), g)
+    return jax.scipy.linalg.cho_factor(H + jitter * jnp.eye(p, dtype=H.dtype))
+
+
+def solve_spd(H, g):
+    """H⁻¹g by Cholesky (``spd_factor``)."""
+    return jax.scipy.linalg.cho_solve(spd_factor(H), g)
+
+
+def preconditioned_cg(hvp: Callable, g, factor):
+    """H⁻¹g by conjugate gradients on θ ↦ Hθ (``hvp``), preconditioned by a nearby SPD matrix's Cholesky
+    ``factor`` (``spd_factor``), to relative residual √eps (``jax.scipy.sparse.linalg.cg``; at most p
+    iterations). With the factor of the same H it is one exact solve; with that of a Hessian at a nearby θ, a
+    few matrix–vector products replace forming and factoring H (Nocedal & Wright 2006, §7.1)."""
+    tol = float(np.sqrt(jnp.finfo(g.dtype).eps))
+    return jax.scipy.sparse.linalg.cg(hvp, g, tol=tol, maxiter=g.shape[0],
+                                      M=lambda r: jax.scipy.linalg.cho_solve(factor, r))[0]
 
 
 def damped(objective, theta, step, halvings: int = 20):

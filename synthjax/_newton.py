@@ -41,14 +41,20 @@ def preconditioned_cg(hvp: Callable, g, factor):
                                       M=lambda r: jax.scipy.linalg.cho_solve(factor, r))[0]
 
 
-def damped(objective, theta, step, halvings: int = 20):
+def damped(objective, theta, step, certified=False, halvings: int = 20):
     """Newton damping by step halving: ``step`` / 2^k for the first k ≤ ``halvings`` at which the objective does
     not increase by more than √eps (1 + |f|) (a full Newton step on a nearly separable logistic problem can
-    overshoot and cycle; the slack keeps rounding noise near the optimum from shortening a good step)."""
-    f0 = objective(theta)
-    slack = jnp.sqrt(jnp.finfo(f0.dtype).eps) * (1 + jnp.abs(f0))
-    return jax.lax.while_loop(lambda s: (s[0] < halvings) & (objective(theta - s[1]) > f0 + slack),
-                              lambda s: (s[0] + 1, s[1] / 2), (jnp.zeros((), jnp.int32), step))[1]
+    overshoot and cycle; the slack keeps rounding noise near the optimum from shortening a good step). A full step
+    ``certified`` to decrease f (``newton_minimise``'s ``certify``) is taken without evaluating f: under ``vmap`` the
+    objective is then evaluated only while some member of the batch is not certified."""
+    def halve(state):
+        k, step, _ = state
+        f0, f = jax.vmap(objective)(jnp.stack([theta, theta - step]))   # f(θ) here, not hoisted out of the loop
+        ok = f <= f0 + jnp.sqrt(jnp.finfo(f0.dtype).eps) * (1 + jnp.abs(f0))
+        return k + (~ok).astype(k.dtype), jnp.where(ok, step, step / 2), ok
+
+    state = (jnp.zeros((), jnp.int32), step, jnp.asarray(certified))
+    return jax.lax.while_loop(lambda s: (s[0] < halvings) & ~s[2], halve, state)[1]
 
 
 def autodiff_newton_step(objective: Callable) -> Callable:
@@ -60,8 +66,9 @@ def autodiff_newton_step(objective: Callable) -> Callable:
     return step
 
 
-def newton_minimise(objective: Callable, newton_step: Callable, theta0, max_iter: int):
-    """Minimise a smooth convex ``objective`` from ``theta0``; ``newton_step(θ)`` returns H⁻¹∇f(θ).
+def newton_minimise(objective: Callable, newton_step: Callable, theta0, max_iter: int, certify: Callable | None = None):
+    """Minimise a smooth convex ``objective`` from ``theta0``; ``newton_step(θ)`` returns H⁻¹∇f(θ); ``certify(θ, Δ)``
+    (optional) is True where the full step θ − Δ is known to decrease f, so ``damped`` need not evaluate f.
 
     Returns (iterations, θ, status) with status OK (converged), MAX_ITER or NONFINITE (``synthjax._status``).
     """
@@ -70,7 +77,7 @@ def newton_minimise(objective: Callable, newton_step: Callable, theta0, max_iter
     def body(state):
         it, theta, _, _ = state
         full = newton_step(theta)
-        step = damped(objective, theta, full)
+        step = damped(objective, theta, full, False if certify is None else certify(theta, full))
         finite = jnp.all(jnp.isfinite(step))
         new = jnp.where(finite, theta - step, theta)
         small = jnp.max(jnp.abs(full)) <= tol * (1 + jnp.max(jnp.abs(new)))     # the Newton step, not the halved one

@@ -166,3 +166,40 @@ def test_many_parameter_size_grid_takes_lagged_hessian_steps_to_the_same_minimis
         ref = LogisticRegression(C=1 / (1e-3 * n) if C is None else C, tol=1e-12, max_iter=10_000).fit(X[keep], y[keep])
         np.testing.assert_allclose(path.coef[i], ref.coef_[0], atol=1e-6)
     assert float(jnp.max(info.grad_norm)) < 1e-9
+
+
+def test_certified_full_newton_steps_decrease_the_logistic_objective(x64):
+    """``full_step_decreases`` (max_i |x_iᵀΔ| ≤ 1, generalised self-concordance) lets the damping skip its
+    objective evaluations: f(θ − Δ) − f(θ) ≤ λ²[(e^M − 1 − M)/M² − 1] at every start, and wherever it certifies a
+    full Newton step, the weighted ridge objective falls; over
+    starts at every distance from the optimum both outcomes occur, and steps it does not certify can raise f."""
+    from synthjax.learn._linear import full_step_decreases
+    rng = np.random.default_rng(5)
+    n, d = 300, 4
+    X = rng.normal(size=(n, d)) * np.r_[3.0, 1.0, 1.0, 0.3]
+    Xa = jnp.asarray(np.c_[X, np.ones(n)])
+    y = jnp.asarray((X[:, 0] + rng.logistic(size=n) > 0.5).astype(float))
+    v = jnp.asarray(rng.uniform(0.2, 1.0, n))
+    v = v / jnp.sum(v)
+    lam = 1e-3
+
+    def f(t):
+        s = Xa @ t
+        return jnp.sum(v * (jax.nn.softplus(s) - y * s)) + 0.5 * lam * jnp.sum(t[:-1] ** 2)
+
+    best, _ = logistic(ridge=lam).fit(jnp.asarray(X), y, v)
+    optimum = jnp.concatenate([best.coef, best.intercept[None]])
+    outcomes = []
+    for scale in np.geomspace(0.01, 30, 60):
+        theta = optimum + jnp.asarray(rng.normal(size=d + 1) * scale)
+        step = jnp.linalg.solve(jax.hessian(f)(theta), jax.grad(f)(theta))
+        certified, decrease = bool(full_step_decreases(Xa, step)), float(f(theta) - f(theta - step))
+        M, decrement = float(jnp.max(jnp.abs(Xa @ step))), float(jax.grad(f)(theta) @ step)
+        if M < 50:                                  # the bound behind it
+            assert -decrease <= decrement * (np.expm1(M) - M) / M ** 2 - decrement + 1e-12
+        assert certified == (M <= 1.0)
+        if certified:
+            assert decrease > 0
+        outcomes.append((certified, decrease > 0))
+    assert {True, False} <= {c for c, _ in outcomes}
+    assert (False, False) in outcomes            # an uncertified full step that raises f: damping is still needed

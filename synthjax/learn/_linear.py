@@ -18,6 +18,7 @@ Kernel design: the weighted Gram matrix Σ_i d_i x_i x_iᵀ is computed as ``d @
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable, NamedTuple
 
 import jax
@@ -212,9 +213,11 @@ def logistic(ridge: float = 0.0, intercept: bool = True, max_iter: int = 50, C: 
                                         f"Got ridge={ridge!r} with C={C!r} instead.")
     default_hyper = RidgeHyper(jnp.asarray(1.0 / C if per_point else ridge))
 
-    def fit(X, y, w=None, hyper=None, init=None, lagged_hessian=False):
-        return _logistic_fit(X, y, w, hyper, init, intercept=intercept, max_iter=max_iter, default_hyper=default_hyper,
-                             per_point=per_point, lagged_hessian=lagged_hessian)
+    solve = partial(_logistic_fit, intercept=intercept, max_iter=max_iter, default_hyper=default_hyper,
+                    per_point=per_point)
+
+    def fit(X, y, w=None, hyper=None, init=None):
+        return solve(X, y, w, hyper, init)
 
     def fit_path(X, y, W, hyper=None):
         """Warm-started grid: fit the middle weight vector first, then start every other fit from
@@ -232,7 +235,7 @@ def logistic(ridge: float = 0.0, intercept: bool = True, max_iter: int = 50, C: 
             log_odds = jnp.log(W @ yy) - jnp.log(W @ (1 - yy))
             init = init.at[:, -1].add(log_odds - log_odds[W.shape[0] // 2])
         lagged = X.shape[1] + intercept > PAIR_PRODUCTS_MAX_P
-        return jax.vmap(lambda w, start: fit(X, y, w, hyper, start, lagged))(W, init)
+        return jax.vmap(lambda w, start: solve(X, y, w, hyper, start, lagged_hessian=lagged))(W, init)
 
     name = "logistic" if not per_point else f"logistic(C={C:g})"
     return Learner(name, fit, linear_score, _logistic_loss, intercept, default_hyper, fit_path)

@@ -67,8 +67,8 @@ def autodiff_newton_step(objective: Callable) -> Callable:
 
 
 def newton_minimise(objective: Callable, newton_step: Callable, theta0, max_iter: int, certify: Callable | None = None):
-    """Minimise a smooth convex ``objective`` from ``theta0``; ``newton_step(θ)`` returns H⁻¹∇f(θ); ``certify(θ, Δ)``
-    (optional) is True where the full step θ − Δ is known to decrease f, so ``damped`` need not evaluate f.
+    """Minimise a smooth convex ``objective`` from ``theta0``; ``newton_step(θ)`` returns H⁻¹∇f(θ); ``certify(Δ)``
+    (optional) is True where the full Newton step Δ is known to decrease f, so ``damped`` need not evaluate f.
 
     Returns (iterations, θ, status) with status OK (converged), MAX_ITER or NONFINITE (``synthjax._status``).
     """
@@ -77,7 +77,7 @@ def newton_minimise(objective: Callable, newton_step: Callable, theta0, max_iter
     def body(state):
         it, theta, _, _ = state
         full = newton_step(theta)
-        step = damped(objective, theta, full, False if certify is None else certify(theta, full))
+        step = damped(objective, theta, full, False if certify is None else certify(full))
         finite = jnp.all(jnp.isfinite(step))
         new = jnp.where(finite, theta - step, theta)
         small = jnp.max(jnp.abs(full)) <= tol * (1 + jnp.max(jnp.abs(new)))     # the Newton step, not the halved one

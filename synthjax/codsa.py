@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from ._memo import OwnedCache
 from ._validate import InvalidParameterError, check_float
 from .learn import MLPLearner
 from .synth import diffusion as DF
@@ -127,16 +128,13 @@ def _fit_predict(key, D, pools, counts, val, test, *, task):
     return predict(val), predict(test)
 
 
-_FIT_PROGRAMS: dict = {}
+_FIT_PROGRAMS = OwnedCache(keep=8)
 
 
 def _fit_predict_program(task: Task):
     """The jitted ``_fit_predict`` of a task (one per Task object, which holds arrays and so cannot be a static
-    argument; the entry keeps the task alive, so its id stays unique)."""
-    entry = _FIT_PROGRAMS.get(id(task))
-    if entry is None or entry[0] is not task:
-        entry = _FIT_PROGRAMS[id(task)] = (task, jax.jit(partial(_fit_predict, task=task)))
-    return entry[1]
+    argument)."""
+    return _FIT_PROGRAMS.get((id(task),), (task,), lambda: jax.jit(partial(_fit_predict, task=task)))
 
 
 class HostLearner(NamedTuple):

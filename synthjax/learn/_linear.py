@@ -161,8 +161,7 @@ def _logistic_fit(X, y, w=None, hyper=None, init=None, *, intercept, max_iter, d
         d = v * prob * (1 - prob)
         return preconditioned_cg(lambda u: Xa.T @ (d * (Xa @ u)) + lam * u, g, factor)
 
-    it, theta, status = newton_minimise(objective, newton_step, theta0, max_iter,
-                                        lambda theta, step: full_step_decreases(Xa, step))
+    it, theta, status = newton_minimise(objective, newton_step, theta0, max_iter, partial(full_step_decreases, Xa))
     g, _ = gradient(theta)
     info = FitInfo(it, jnp.linalg.norm(g), status == OK, status)
     return _split(theta, intercept), info

@@ -11,7 +11,6 @@ without running a batch to compile it.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from functools import partial
 
 import jax
@@ -20,6 +19,7 @@ import numpy as np
 
 from .. import metrics as M
 from .._compile_cache import compiler_options
+from .._memo import OwnedCache
 from ..dgp import DGP, sample_metrics
 from ..learn import OK, Learner, bind, path_fit
 from ..synth import Synthesizer, nested_mask, synthetic_sizes
@@ -175,32 +175,19 @@ def _on_data(fn, n_data: int) -> Program:
 
 #: compiled generator-independent chunks by shape (the data draw, the learner and metrics), kept for the last few
 #: (design, learner) pairs of this process.
-_SHARED: OrderedDict = OrderedDict()
-_SHARED_KEEP = 16
-
-
-def _shared(key: tuple, owners: tuple, build):
-    """The cached chunk of ``key`` (built by ``build()``), valid while ``owners`` are the same objects."""
-    hit = _SHARED.get(key)
-    if hit is None or any(a is not b for a, b in zip(hit[0], owners)):
-        hit = (owners, build())                       # the owners pin the ids in the key
-        _SHARED[key] = hit
-        while len(_SHARED) > _SHARED_KEEP:
-            _SHARED.popitem(last=False)
-    _SHARED.move_to_end(key)
-    return hit[1]
+_SHARED = OwnedCache(keep=16)
 
 
 def draw_chunk(study: Study, n0: int, n1: int):
     """The jitted real-data draw of a study's shape (n0, n1), compiled once and shared by its generators."""
-    return _shared(("draw", id(study.dgp), n0, n1), (study.dgp,),
+    return _SHARED.get(("draw", id(study.dgp), n0, n1), (study.dgp,),
                    lambda: replicate_chunk(make_draw(study.dgp, n0, n1)))
 
 
 def evaluate_chunk(study: Study, n0: int, n1: int, m: int):
     """The jitted ``evaluate`` chunk of a study's shape (n0, n1, m): one Python function per (DGP, learner,
     shape, test size, metrics), so jax.jit compiles it once and every generator of the study reuses it."""
-    return _shared(("evaluate", id(study.dgp), id(study.learner), n0, n1, m, study.n_test, study.metrics),
+    return _SHARED.get(("evaluate", id(study.dgp), id(study.learner), n0, n1, m, study.n_test, study.metrics),
                    (study.dgp, study.learner),
                    lambda: _on_data(make_evaluate(study.dgp, study.learner, n0, n1, m, study.n_test, study.metrics), 2))
 

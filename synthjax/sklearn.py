@@ -25,8 +25,22 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import synth
+from ._memo import OwnedCache
 
 __all__ = ["RandomOverSampler", "Jitter", "SMOTE", "BorderlineSMOTE", "ADASYN", "GaussianFit", "BayesianGaussian"]
+
+
+#: compiled ``fit`` + ``sample`` programs by (sampler class, its synthesizer's parameters): clones made by
+#: ``GridSearchCV`` or a pipeline reuse them; one compilation per data shape and size, not one per operation
+_PROGRAMS = OwnedCache(keep=16)
+_SAMPLING_PARAMETERS = ("sampling_strategy", "gamma", "random_state")
+
+
+def _fit_and_sample(method: synth.Synthesizer):
+    def draw(key, X_min, X_rest, n_new: int):
+        k_fit, k_sample = jax.random.split(key)
+        return method.sample(k_sample, method.fit(k_fit, X_min, X_rest), n_new).X
+    return jax.jit(draw, static_argnames="n_new")
 
 
 class _JaxOverSampler(BaseOverSampler):
@@ -55,16 +69,17 @@ class _JaxOverSampler(BaseOverSampler):
         dtype = jnp.float64 if (X.dtype == np.float64 and jax.config.jax_enable_x64) else jnp.float32
         seed = int(check_random_state(self.random_state).randint(2 ** 31 - 1))
         root = jax.random.key(seed)
-        method = self._synthesizer()
+        own = tuple(sorted((k, v) for k, v in self.get_params().items() if k not in _SAMPLING_PARAMETERS))
+        draw = _PROGRAMS.get((type(self), own), (), lambda: _fit_and_sample(self._synthesizer()))
         dense = X.toarray() if sparse.issparse(X) else X     # synthesis is dense; sparse in, sparse out
         X_parts, y_parts = [X], [y]
         for i, (cls, n_new) in enumerate(sorted(self._strategy(y).items(), key=lambda kv: str(kv[0]))):
             if n_new <= 0:
                 continue
-            k_fit, k_sample = jax.random.split(jax.random.fold_in(root, i))
             mine = y == cls
-            state = method.fit(k_fit, jnp.asarray(dense[mine], dtype), jnp.asarray(dense[~mine], dtype))
-            X_parts.append(np.asarray(method.sample(k_sample, state, int(n_new)).X).astype(X.dtype))
+            X_new = draw(jax.random.fold_in(root, i), jnp.asarray(dense[mine], dtype), jnp.asarray(dense[~mine], dtype),
+                         int(n_new))
+            X_parts.append(np.asarray(X_new).astype(X.dtype))
             y_parts.append(np.full(int(n_new), cls, dtype=y.dtype))
         if sparse.issparse(X):
             return sparse.vstack(X_parts, format=X.format), np.concatenate(y_parts)

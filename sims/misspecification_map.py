@@ -53,7 +53,7 @@ def theory_optimum(law, name, synthesizer, ratios, gammas, fits=20, draws=20_000
         X0, X1 = law.sample(k1, 10 * N1, N1)
         return synthesizer.sample(k3, synthesizer.fit(k2, X1, X0), draws).X
 
-    Q = theory.generator_moments(geo, dgp.SampleLaw(jax.vmap(pooled)(keys).reshape(-1, law.d)), LEARNER)
+    Q = theory.generator_moments(geo, dgp.SampleLaw(jax.jit(jax.vmap(pooled))(keys).reshape(-1, law.d)), LEARNER)
     rows = []
     for r in ratios:
         n0 = r * N1

@@ -40,3 +40,18 @@ def test_knn_query_against_other_set_and_blocked_path(offset):
     query = (offset + rng.normal(size=(2100, 4))).astype(np.float32)   # 2100² cells > 2²²: blocked search
     ours = np.asarray(jax.jit(knn, static_argnums=2)(jnp.asarray(query), jnp.asarray(ref), 6))
     _check_against_exact(ours, query, ref, 6, self_excluded=False)
+
+
+@pytest.mark.parametrize("n_query", [90, 2100])          # dense, and blocked (2100 × 2100 cells > 2²²)
+def test_knn_within_groups_equals_a_search_per_group(n_query):
+    """``groups`` keeps each row's neighbours in its own group: the same indices as a separate search per group."""
+    rng = np.random.default_rng(3)
+    counts = (n_query - 40, 30, 10)
+    X = rng.normal(size=(n_query, 3)).astype(np.float32)
+    labels = np.repeat(np.arange(3), counts)
+    rows = jnp.arange(n_query)
+    ours = np.asarray(knn(jnp.asarray(X), jnp.asarray(X), 5, self_index=rows, groups=(labels, labels)))
+    for c, start in enumerate(np.r_[0, np.cumsum(counts)[:-1]]):
+        mine = slice(start, start + counts[c])
+        alone = np.asarray(minority_neighbours(jnp.asarray(X[mine]), 5)) + start
+        np.testing.assert_array_equal(ours[mine], alone)

@@ -17,9 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import InvalidParameterError, check_choice, check_float, check_int
-from ._interpolation import soft_smote
 from ._mixup import mamix_label_weight
-from ._smote import smote
+from ._neighbours import knn
 
 METHODS = ("smote", "soft_smote", "mixup", "mamix")
 
@@ -65,29 +64,28 @@ def multiclass(method: str, counts, target: int | None = None, k: int = 5, alpha
     sizes = jnp.asarray(counts)
     labels_of_rows = np.repeat(np.arange(K), counts)
 
+    syn_class = np.repeat(np.arange(K), extra)                   # the class of each synthetic row, classes in order
+    k_within = np.minimum(k, np.asarray(counts) - 1)             # SMOTE's neighbours stay in the class
+    k_any = min(k, sum(counts) - 1)                              # soft SMOTE's come from any class
+
     def per_class(key, X):
-        parts, labels = [jnp.zeros((0, X.shape[1]), X.dtype)], [jnp.zeros((0, K), X.dtype)]
-        for c in range(K):
-            if extra[c] == 0:
-                continue
-            kc = jax.random.fold_in(key, c)
-            kf, ks = jax.random.split(kc)
-            Xc = X[offsets[c]:offsets[c] + counts[c]]
-            if method == "smote":
-                gen = smote(min(k, counts[c] - 1))
-                out = gen.sample(ks, gen.fit(kf, Xc), extra[c])
-                parts.append(out.X)
-                labels.append(jax.nn.one_hot(jnp.full(extra[c], c), K, dtype=X.dtype))
-                continue
-            rest = np.r_[np.arange(offsets[c]), np.arange(offsets[c] + counts[c], X.shape[0])]
-            gen = soft_smote(min(k, X.shape[0] - 1))
-            out = gen.sample(ks, gen.fit(kf, Xc, X[rest]), extra[c])
-            row = jnp.asarray(np.r_[np.arange(offsets[c], offsets[c] + counts[c]), rest])[out.provenance.neighbour]
-            u = out.provenance.step[:, None]
-            labels.append((1 - u) * jax.nn.one_hot(jnp.full(extra[c], c), K, dtype=X.dtype)
-                          + u * jax.nn.one_hot(jnp.asarray(labels_of_rows)[row], K, dtype=X.dtype))
-            parts.append(out.X)
-        return jnp.concatenate(parts), jnp.concatenate(labels)
+        """Every class at once: base b uniform over class c's rows, neighbour uniform among the k_c nearest other
+        rows of class c (SMOTE) or the k nearest of any class (soft SMOTE), x̃ = x_b + u (x_nb − x_b), u ~ U(0, 1);
+        labels e_c, or (1 − u) e_c + u e_{y_nb}."""
+        kb, kn, ku = jax.random.split(key, 3)
+        rows = jnp.arange(X.shape[0])
+        if method == "smote":
+            nn = knn(X, X, int(k_within.max()), self_index=rows, groups=(labels_of_rows, labels_of_rows))
+            n_nbr = k_within[syn_class]
+        else:
+            nn, n_nbr = knn(X, X, k_any, self_index=rows), np.full(total, k_any)
+        base = jnp.asarray(offsets[syn_class]) + jax.random.randint(kb, (total,), 0, np.asarray(counts)[syn_class])
+        nbr = nn[base, jax.random.randint(kn, (total,), 0, jnp.asarray(n_nbr))]
+        u = jax.random.uniform(ku, (total,), X.dtype)
+        own = jax.nn.one_hot(syn_class, K, dtype=X.dtype)
+        labels = own if method == "smote" else (1 - u[:, None]) * own + u[:, None] * jax.nn.one_hot(
+            jnp.asarray(labels_of_rows)[nbr], K, dtype=X.dtype)
+        return X[base] + u[:, None] * (X[nbr] - X[base]), labels
 
     def pairs(key, X):
         ki, kj, kl = jax.random.split(key, 3)

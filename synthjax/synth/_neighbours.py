@@ -12,7 +12,7 @@ DENSE_CELLS = 2 ** 22
 EXTRA_CANDIDATES = 3
 
 
-def knn(query, ref, k: int, self_index=None, block: int = 256):
+def knn(query, ref, k: int, self_index=None, block: int = 256, groups=None):
     """(nq, k) indices of the k nearest rows of ``ref`` for each row of ``query``, nearest first.
 
     Two passes, so the answer is exact on un-centred data in float32 without giving up the GEMM:
@@ -22,7 +22,9 @@ def knn(query, ref, k: int, self_index=None, block: int = 256):
     (2) re-ranking: the candidates' distances ‖q − r‖² are recomputed from the differences
     (no cancellation: q − r is exact for close points) and the k nearest returned. ``self_index``
     (nq,) marks, for each query row, its own row in ``ref`` (excluded, as scikit-learn's
-    ``kneighbors()`` on the fitted data drops the point itself). Dense when nq·n_ref ≤ 2²² cells;
+    ``kneighbors()`` on the fitted data drops the point itself). ``groups`` = (query groups (nq,), ref groups
+    (n_ref,)) keeps each query row's search within its own group (a row with fewer than k others in its group gets
+    those first, then arbitrary rows at infinite distance). Dense when nq·n_ref ≤ 2²² cells;
     otherwise the query rows are processed in blocks of ``block`` under ``lax.map`` so memory stays
     O(block · n_ref).
     """
@@ -30,25 +32,29 @@ def knn(query, ref, k: int, self_index=None, block: int = 256):
     ref_c = ref - centre[None, :]
     sq_ref = jnp.sum(ref_c * ref_c, axis=1)
     own = jnp.full(query.shape[0], -1) if self_index is None else jnp.asarray(self_index)
+    group_q, group_ref = ((jnp.zeros(query.shape[0], int), jnp.zeros(ref.shape[0], int)) if groups is None
+                          else (jnp.asarray(groups[0]), jnp.asarray(groups[1])))
     n_cand = min(ref.shape[0], k + EXTRA_CANDIDATES)
     rows = jnp.arange(ref.shape[0])
 
-    def nearest(q, own_q):
+    def nearest(q, own_q, group):
         q_c = q - centre[None, :]
         D = jnp.sum(q_c * q_c, axis=1)[:, None] + sq_ref[None, :] - 2 * q_c @ ref_c.T
-        D = jnp.where(rows[None, :] == own_q[:, None], jnp.inf, D)
+        D = jnp.where((rows[None, :] == own_q[:, None]) | (group_ref[None, :] != group[:, None]), jnp.inf, D)
         cand = jax.lax.top_k(-D, n_cand)[1]                                   # (nq, k + 3)
         exact = jnp.sum((q[:, None, :] - ref[cand]) ** 2, axis=2)
-        exact = jnp.where(cand == own_q[:, None].astype(cand.dtype), jnp.inf, exact)
+        outside = (cand == own_q[:, None].astype(cand.dtype)) | (group_ref[cand] != group[:, None])
+        exact = jnp.where(outside, jnp.inf, exact)
         return jnp.take_along_axis(cand, jax.lax.top_k(-exact, k)[1], axis=1)
 
     nq = query.shape[0]
     if nq * ref.shape[0] <= DENSE_CELLS or nq <= block:
-        return nearest(query, own)
+        return nearest(query, own, group_q)
     pad = -nq % block
     qb = jnp.pad(query, ((0, pad), (0, 0))).reshape(-1, block, query.shape[1])
     ob = jnp.pad(own, (0, pad), constant_values=-1).reshape(-1, block)
-    return jax.lax.map(lambda a: nearest(*a), (qb, ob)).reshape(-1, k)[:nq]
+    gb = jnp.pad(group_q, (0, pad)).reshape(-1, block)
+    return jax.lax.map(lambda a: nearest(*a), (qb, ob, gb)).reshape(-1, k)[:nq]
 
 
 def minority_neighbours(X_min, k: int):

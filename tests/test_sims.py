@@ -110,10 +110,11 @@ def test_random_forest_rows_of_table_2(monkeypatch):
     assert isinstance(rows["CoDSA [random forest]"].task.learner, codsa.HostLearner)
 
 
-def test_figures_command_redraws_and_reports_missing(tmp_path, capsys):
+def test_figures_command_redraws_and_reports_missing(tmp_path, capsys, monkeypatch):
     module = _module("mixup_structure")
-    module.ALPHAS, module.GENERATIONS, module.N = (1.0,), 1, 100
-    module.run(reps=2).save(tmp_path / "mixup_structure")
+    for attr, value in TINY["mixup_structure"].items():     # the tiny run's design: its compiled programs are cached
+        monkeypatch.setattr(module, attr, value)
+    module.run(reps=3, seed=1).save(tmp_path / "mixup_structure")
     (tmp_path / "mixup_structure" / "findings.md").unlink(missing_ok=True)
     assert cli.main(["figures", "sims/mixup_structure.py", "sims/quickstart.py", "--root", str(tmp_path)]) == 0
     assert (tmp_path / "mixup_structure" / "findings.md").exists()

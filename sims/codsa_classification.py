@@ -100,7 +100,7 @@ def run(reps=None, seed=0, full=False, out=None, draw=dgp.codsa_classification, 
                                            config)
         tuners = codsa.methods(codsa.Task(task, learner), n_train, config, r_grid, m_grid, alpha_grid, transfer)
         tuners.update(extra(transfer))
-    per_rep = codsa.run_replicates(tuners, lambda k: draw(k, sizes), reps, seed, store=store)
+    per_rep = codsa.run_replicates(tuners, jax.jit(lambda k: draw(k, sizes)), reps, seed, store=store)
     summary = codsa.paper_table(per_rep, paper)
     return custom_results(name or f"codsa_{task}", per_rep, summary, design, seed, reps,
                           time.perf_counter() - t0, 0.0)

@@ -119,7 +119,7 @@ def fold_predictions(key, task: Task, pool: Callable, G, D, counts, val, test):
     (P, n_test)."""
     k_pool, k_fit = jax.random.split(key)
     pools = pool(k_pool, G, tuple(int(c) for c in np.asarray(counts).max(axis=0)))    # counts: static (P, 2) ints
-    return _fit_predict_program(task)(k_fit, D, pools, jnp.asarray(counts), val, test)
+    return _task_program(_fit_predict, task)(k_fit, D, pools, jnp.asarray(counts), val, test)
 
 
 def _fit_predict(key, D, pools, counts, val, test, *, task):
@@ -128,13 +128,22 @@ def _fit_predict(key, D, pools, counts, val, test, *, task):
     return predict(val), predict(test)
 
 
-_FIT_PROGRAMS = OwnedCache(keep=8)
+def _grid_losses(val_pred, test_pred, val, test, *, task):
+    """Per grid point: the mean validation loss and the mean test loss on each condition's test block."""
+    (val_rows, val_cond), (test_rows, test_cond) = _stack(val), _stack(test)
+    val_loss = jax.vmap(lambda p: task.prediction_loss(p, val_rows, val_cond))(val_pred)
+    test_loss = jax.vmap(lambda p: task.prediction_loss(p, test_rows, test_cond))(test_pred)
+    n0 = test[0].shape[0]
+    return val_loss.mean(1), test_loss[:, :n0].mean(1), test_loss[:, n0:].mean(1)
 
 
-def _fit_predict_program(task: Task):
-    """The jitted ``_fit_predict`` of a task (one per Task object, which holds arrays and so cannot be a static
-    argument)."""
-    return _FIT_PROGRAMS.get((id(task),), (task,), lambda: jax.jit(partial(_fit_predict, task=task)))
+_TASK_PROGRAMS = OwnedCache(keep=16)
+
+
+def _task_program(fn, task: Task):
+    """``fn`` with ``task`` bound, jitted once per Task object (a Task holds arrays and so cannot be a static
+    argument): one compilation per task and shape, shared by every tuner of the task."""
+    return _TASK_PROGRAMS.get((fn.__name__, id(task)), (task,), lambda: jax.jit(partial(fn, task=task)))
 
 
 class HostLearner(NamedTuple):
@@ -196,17 +205,13 @@ class Tuner:
         if self.crossfit and r < 1.0:
             v2, t2 = self.fold(k_b, G=D, D=G, val=data.val, test=data.test)
             val_pred, test_pred = (val_pred + v2) / 2, (test_pred + t2) / 2
-        val_rows, val_cond = _stack(data.val)
-        test_rows, test_cond = _stack(data.test)
-        val_loss = jax.vmap(lambda p: self.task.prediction_loss(p, val_rows, val_cond))(val_pred)
-        test_loss = jax.vmap(lambda p: self.task.prediction_loss(p, test_rows, test_cond))(test_pred)
-        n0 = data.test[0].shape[0]
+        losses = _task_program(_grid_losses, self.task)
+        val_loss, test_majority, test_minority = losses(val_pred, test_pred, data.val, data.test)
         per_region = np.sqrt if self.task.name == "regression" else (lambda v: v)   # the paper's RMSE per region
         out = pd.DataFrame(dict(r=r, m_frac=self.counts[:, 2], alpha=self.counts[:, 3],
                                 n_majority=self.counts[:, 0].astype(int), n_minority=self.counts[:, 1].astype(int),
-                                val_loss=np.asarray(val_loss.mean(1)),
-                                test_loss_majority=per_region(np.asarray(test_loss[:, :n0].mean(1))),
-                                test_loss_minority=per_region(np.asarray(test_loss[:, n0:].mean(1)))))
+                                val_loss=np.asarray(val_loss), test_loss_majority=per_region(np.asarray(test_majority)),
+                                test_loss_minority=per_region(np.asarray(test_minority))))
         out["test_loss"] = (out.test_loss_majority + out.test_loss_minority) / 2
         return out
 

@@ -7,6 +7,11 @@ batches sized to memory); imbalanced-learn runs a loop (fewer replicates at larg
 replicate). Data generation is excluded from both. Prints per-replicate medians and ratios.
 
     python benchmarks/samplers.py [--reps 100] [--n1 100 1000 10000]
+    python benchmarks/samplers.py --adapter     # synthjax.sklearn samplers called one data set at a time
+
+``--adapter`` times what a scikit-learn user runs: ``fit_resample`` of ``synthjax.sklearn`` and of imbalanced-learn
+on one data set (n1 = 100, n0 = 1000, d = 20), called repeatedly with new seeds (the first call compiles; its time
+is printed apart).
 
 Neighbour search in synthjax is exact and dense (O(n_query · n_ref · d) in one matrix multiply) up to
 2²² distance cells (a 16 MB float32 block); beyond that it is blocked over 256 query rows under
@@ -69,8 +74,29 @@ def reference(name, X_min, X_maj, reps):
     return statistics.median(times)
 
 
+def adapter(names, calls: int = 30):
+    """Per-call medians of ``fit_resample`` (new random_state each call), synthjax.sklearn vs imbalanced-learn."""
+    from imblearn import over_sampling as imb
+    from synthjax import sklearn as sk
+    X_min, X_maj = datasets(1, 1000, 100)
+    X, y = np.r_[X_maj[0], X_min[0]], np.r_[np.zeros(1000, int), np.ones(100, int)]
+    pairs = {"ros": (sk.RandomOverSampler, imb.RandomOverSampler), "smote": (sk.SMOTE, imb.SMOTE),
+             "borderline1": (sk.BorderlineSMOTE, imb.BorderlineSMOTE), "adasyn": (sk.ADASYN, imb.ADASYN)}
+    print(f"{'method':>12s} {'first call s':>12s} {'imblearn ms':>12s} {'synthjax ms':>12s} {'ratio':>7s}")
+    for name in names:
+        ours, ref = pairs[name]
+        t = time.perf_counter()
+        ours(random_state=0).fit_resample(X, y)
+        first = time.perf_counter() - t
+        seeds = iter(range(1, 2 * calls + 1))
+        mine = median_time(lambda: ours(random_state=next(seeds)).fit_resample(X, y), calls)
+        theirs = median_time(lambda: ref(random_state=next(seeds)).fit_resample(X, y), calls)
+        print(f"{name:>12s} {first:12.2f} {theirs * 1e3:12.2f} {mine * 1e3:12.2f} {theirs / mine:6.2f}x", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--adapter", action="store_true", help="time synthjax.sklearn's fit_resample, one data set per call")
     ap.add_argument("--reps", type=int, default=100)
     ap.add_argument("--n1", type=int, nargs="+", default=[100, 1000, 10000])
     ap.add_argument("--methods", nargs="+", default=["ros", "smote", "borderline1", "adasyn"])
@@ -79,6 +105,8 @@ def main():
     import imblearn
     print(f"jax {jax.__version__} ({jax.devices()[0].platform}), imbalanced-learn {imblearn.__version__}; "
           f"d = {D}, n0 = 10·n1, ñ = n0 − n1, synthjax R = {args.reps}; float32")
+    if args.adapter:
+        return adapter(args.methods)
     print(f"{'method':>12s} {'n1':>6s} {'imblearn ms/rep':>16s} {'synthjax ms/rep':>16s} {'ratio':>7s} {'compile s':>9s}")
     for n1 in args.n1:
         n0 = 10 * n1

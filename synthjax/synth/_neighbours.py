@@ -32,18 +32,23 @@ def knn(query, ref, k: int, self_index=None, block: int = 256, groups=None):
     ref_c = ref - centre[None, :]
     sq_ref = jnp.sum(ref_c * ref_c, axis=1)
     own = jnp.full(query.shape[0], -1) if self_index is None else jnp.asarray(self_index)
-    group_q, group_ref = ((jnp.zeros(query.shape[0], int), jnp.zeros(ref.shape[0], int)) if groups is None
-                          else (jnp.asarray(groups[0]), jnp.asarray(groups[1])))
+    grouped = groups is not None
+    group_q, group_ref = ((jnp.asarray(groups[0]), jnp.asarray(groups[1])) if grouped
+                          else (jnp.zeros(query.shape[0]), None))      # (unused without groups)
     n_cand = min(ref.shape[0], k + EXTRA_CANDIDATES)
     rows = jnp.arange(ref.shape[0])
 
     def nearest(q, own_q, group):
         q_c = q - centre[None, :]
         D = jnp.sum(q_c * q_c, axis=1)[:, None] + sq_ref[None, :] - 2 * q_c @ ref_c.T
-        D = jnp.where((rows[None, :] == own_q[:, None]) | (group_ref[None, :] != group[:, None]), jnp.inf, D)
-        cand = jax.lax.top_k(-D, n_cand)[1]                                   # (nq, k + 3)
+        excluded = rows[None, :] == own_q[:, None]
+        if grouped:
+            excluded = excluded | (group_ref[None, :] != group[:, None])
+        cand = jax.lax.top_k(-jnp.where(excluded, jnp.inf, D), n_cand)[1]    # (nq, k + 3)
         exact = jnp.sum((q[:, None, :] - ref[cand]) ** 2, axis=2)
-        outside = (cand == own_q[:, None].astype(cand.dtype)) | (group_ref[cand] != group[:, None])
+        outside = cand == own_q[:, None].astype(cand.dtype)
+        if grouped:
+            outside = outside | (group_ref[cand] != group[:, None])
         exact = jnp.where(outside, jnp.inf, exact)
         return jnp.take_along_axis(cand, jax.lax.top_k(-exact, k)[1], axis=1)
 

@@ -37,8 +37,10 @@ _SAMPLING_PARAMETERS = ("sampling_strategy", "gamma", "random_state")
 
 
 def _fit_and_sample(method: synth.Synthesizer):
-    def draw(key, X_min, X_rest, n_new: int):
-        k_fit, k_sample = jax.random.split(key)
+    """``draw(seed, i, X_min, X_rest, n_new)``: n_new rows from ``method`` fitted on the i-th targeted class, keyed by
+    fold_in(key(seed), i), as one compiled program (the keys are made inside it: no eager dispatch per call)."""
+    def draw(seed, i, X_min, X_rest, n_new: int):
+        k_fit, k_sample = jax.random.split(jax.random.fold_in(jax.random.key(seed), i))
         return method.sample(k_sample, method.fit(k_fit, X_min, X_rest), n_new).X
     return jax.jit(draw, static_argnames="n_new")
 
@@ -68,7 +70,6 @@ class _JaxOverSampler(BaseOverSampler):
     def _fit_resample(self, X, y):
         dtype = jnp.float64 if (X.dtype == np.float64 and jax.config.jax_enable_x64) else jnp.float32
         seed = int(check_random_state(self.random_state).randint(2 ** 31 - 1))
-        root = jax.random.key(seed)
         own = tuple(sorted((k, v) for k, v in self.get_params().items() if k not in _SAMPLING_PARAMETERS))
         draw = _PROGRAMS.get((type(self), own), (), lambda: _fit_and_sample(self._synthesizer()))
         dense = X.toarray() if sparse.issparse(X) else X     # synthesis is dense; sparse in, sparse out
@@ -77,7 +78,7 @@ class _JaxOverSampler(BaseOverSampler):
             if n_new <= 0:
                 continue
             mine = y == cls
-            X_new = draw(jax.random.fold_in(root, i), jnp.asarray(dense[mine], dtype), jnp.asarray(dense[~mine], dtype),
+            X_new = draw(np.uint32(seed), np.uint32(i), np.asarray(dense[mine], dtype), np.asarray(dense[~mine], dtype),
                          int(n_new))
             X_parts.append(np.asarray(X_new).astype(X.dtype))
             y_parts.append(np.full(int(n_new), cls, dtype=y.dtype))

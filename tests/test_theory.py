@@ -221,7 +221,7 @@ def test_repeated_cv_averages_independent_fold_assignments():
     np.testing.assert_allclose(losses(key, 3), np.mean(singles, axis=0), rtol=1e-5)
     assert not np.allclose(singles[0], singles[1])
     three = jax.jit(lambda k: T.select_size(k, smote, lrn, X0, X1, gammas, folds=4, repeats=3).losses)(key)
-    np.testing.assert_allclose(three, losses(jax.random.split(key)[0], 3), rtol=1e-5)   # select_size validates on
+    np.testing.assert_allclose(three, losses(jax.random.split(key)[0], 3), rtol=1e-5)   # its CV key: the first half
     from synthjax import InvalidParameterError
     with pytest.raises(InvalidParameterError, match="'repeats'"):
         T.select_size(key, smote, lrn, X0, X1, gammas, folds=4, repeats=0)

@@ -181,15 +181,16 @@ _SHARED = OwnedCache(keep=16)
 def draw_chunk(study: Study, n0: int, n1: int):
     """The jitted real-data draw of a study's shape (n0, n1), compiled once and shared by its generators."""
     return _SHARED.get(("draw", id(study.dgp), n0, n1), (study.dgp,),
-                   lambda: replicate_chunk(make_draw(study.dgp, n0, n1)))
+                       lambda: replicate_chunk(make_draw(study.dgp, n0, n1)))
 
 
 def evaluate_chunk(study: Study, n0: int, n1: int, m: int):
     """The jitted ``evaluate`` chunk of a study's shape (n0, n1, m): one Python function per (DGP, learner,
     shape, test size, metrics), so jax.jit compiles it once and every generator of the study reuses it."""
     return _SHARED.get(("evaluate", id(study.dgp), id(study.learner), n0, n1, m, study.n_test, study.metrics),
-                   (study.dgp, study.learner),
-                   lambda: _on_data(make_evaluate(study.dgp, study.learner, n0, n1, m, study.n_test, study.metrics), 2))
+                       (study.dgp, study.learner),
+                       lambda: _on_data(make_evaluate(study.dgp, study.learner, n0, n1, m, study.n_test, study.metrics),
+                                        2))
 
 
 def cell_chunk(study: Study, generator: str, n0: int, n1: int):

@@ -39,6 +39,7 @@ def test_parse_bytes_and_bad_budgets():
         run(small_study(reps=10 ** 7), max_memory=budget)      # a 7.7 GB in-memory table would not fit
 
 
+@pytest.mark.slow      # ~30 s on 2 cores, nearly all of it computing the 100,000 replicates: a scale check
 def test_hundred_thousand_replicates_within_a_memory_budget(tmp_path):
     """R = 100,000 through the CLI with --max-memory 1.5GiB in a child process: its peak RSS (its own
     VmHWM, recorded in the manifest) stays under the budget, the table is streamed to disk and the
@@ -94,6 +95,7 @@ def dies_once(base, marker: str):
     return base._replace(fit=fit)
 
 
+@pytest.mark.slow      # ~40 s on 2 cores: starts a Ray cluster and kills one of its workers (an integration check)
 def test_ray_cells_retry_a_killed_worker_match_a_local_run_and_record_a_failing_cell(ray_cluster, tmp_path):
     """One Ray cluster for both Ray checks (``ray stop --force`` in a fixture's teardown stops every Ray process of
     the machine, so two clusters under pytest -n would kill each other's drivers)."""

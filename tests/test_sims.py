@@ -14,27 +14,28 @@ def _module(name):
     return cli.load_study_module(f"sims/{name}.py")
 
 
-def test_quickstart_and_aligned_biased(tmp_path):
-    for name in ("quickstart", "aligned_biased"):
-        module = _module(name)
-        module.N1_QUICK = (6, 25, 100)                # (used by aligned_biased only)
-        study = module.study(reps=3)
-        results = run(study)
-        if name == "quickstart":                    # theory beside simulation: the columns the CLI adds and prints
-            results.summary = module.annotate(results.summary)
-            by = results.summary.set_index(["generator", "gamma"])
-            assert np.isfinite(by[module.THEORY_COLUMNS].to_numpy()).all() and (by.excess_risk_theory > 0).all()
-            assert by.loc["oracle", "gamma_theory_opt"].iloc[0] == pytest.approx(1.0, abs=0.02)
-            assert by.loc[("oracle", 1.0), "excess_risk_population"] < 1e-5     # Q = P1 at balancing: θ(ñ) = θ*
-            assert (by.loc[("oracle", 0.0), "excess_risk_population"]
-                    == pytest.approx(by.loc[("SMOTE (k=5)", 0.0), "excess_risk_population"], rel=1e-5))
-            assert "excess_risk_theory" in module.PRINT_COLUMNS
-        written = module.figures(results, tmp_path)
-        assert all(p.exists() and p.with_suffix(".pdf").exists() for p in written)
-        assert "**Agreement.**" in (tmp_path / "findings.md").read_text()
-    table = pd.read_csv(tmp_path / "theory_vs_simulation.csv")
-    assert {"population", "first_order", "excess_risk_mcse"} <= set(table)
-    assert (tmp_path / "rates.txt").read_text().count("|") >= 6
+@pytest.mark.parametrize("name", ["quickstart", "aligned_biased"])    # two tests: the workers share them out
+def test_quickstart_and_aligned_biased(tmp_path, name, monkeypatch):
+    module = _module(name)
+    monkeypatch.setattr(module, "N1_QUICK", (6, 25, 100), raising=False)    # (used by aligned_biased only)
+    study = module.study(reps=3)
+    results = run(study)
+    if name == "quickstart":                    # theory beside simulation: the columns the CLI adds and prints
+        results.summary = module.annotate(results.summary)
+        by = results.summary.set_index(["generator", "gamma"])
+        assert np.isfinite(by[module.THEORY_COLUMNS].to_numpy()).all() and (by.excess_risk_theory > 0).all()
+        assert by.loc["oracle", "gamma_theory_opt"].iloc[0] == pytest.approx(1.0, abs=0.02)
+        assert by.loc[("oracle", 1.0), "excess_risk_population"] < 1e-5     # Q = P1 at balancing: θ(ñ) = θ*
+        assert (by.loc[("oracle", 0.0), "excess_risk_population"]
+                == pytest.approx(by.loc[("SMOTE (k=5)", 0.0), "excess_risk_population"], rel=1e-5))
+        assert "excess_risk_theory" in module.PRINT_COLUMNS
+    written = module.figures(results, tmp_path)
+    assert all(p.exists() and p.with_suffix(".pdf").exists() for p in written)
+    assert "**Agreement.**" in (tmp_path / "findings.md").read_text()
+    if name == "aligned_biased":
+        table = pd.read_csv(tmp_path / "theory_vs_simulation.csv")
+        assert {"population", "first_order", "excess_risk_mcse"} <= set(table)
+        assert (tmp_path / "rates.txt").read_text().count("|") >= 6
 
 
 CODSA_TINY = dict(SIZES=dict(train=(60, 20), val=(20, 20), test=(20, 20)), SOURCE_ROWS=120,
@@ -136,6 +137,7 @@ def test_plots_accept_nan_cells(tmp_path):
 
 
 
+@pytest.mark.slow      # ~30 s on 2 cores: a second real-data program (max_iter is static) for the failure path alone
 def test_real_data_sweep_counts_fits_that_did_not_converge(monkeypatch):
     """A sweep fit that stops before converging is a failure (NaN, counted), never averaged into the curve."""
     module = _module("real_data")

@@ -141,16 +141,21 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
                                decoupled_weight_decay=hyper.weight_decay if decoupled else None)
         return with_net(net), info
 
+    @jax.jit
+    def fit_from(key, X, y, w, hyper):
+        """One compiled program per data shape for every drawn model (called eagerly, the training loop's
+        hundreds of operations would otherwise be dispatched one by one); inlined where it is traced."""
+        params, info = train(key, X, y, w, hyper=hyper)
+        y = labels(y, X.dtype)
+        objective = lambda net: weighted(params._replace(net=net), X, y, w) + penalty(net, hyper)  # noqa: E731
+        grad_norm = jnp.sqrt(sum(jnp.sum(g * g) for g in jax.tree_util.tree_leaves(jax.grad(objective)(params.net))))
+        return params, FitInfo(info.steps, grad_norm, info.status == OK, info.status)
+
     def draw(key, X):
         """The contract's learner: every fit of a replicate starts from the weights drawn from ``key``."""
         def fit(X, y, w=None, hyper=None):
-            hyper = default if hyper is None else hyper
             w = jnp.ones(X.shape[0], X.dtype) if w is None else jnp.asarray(w, X.dtype)
-            params, info = train(key, X, y, w, hyper=hyper)
-            y = labels(y, X.dtype)
-            objective = lambda net: weighted(params._replace(net=net), X, y, w) + penalty(net, hyper)  # noqa: E731
-            grad_norm = jnp.sqrt(sum(jnp.sum(g * g) for g in jax.tree_util.tree_leaves(jax.grad(objective)(params.net))))
-            return params, FitInfo(info.steps, grad_norm, info.status == OK, info.status)
+            return fit_from(key, X, y, w, default if hyper is None else hyper)
 
         return Model(name, fit, score, loss, default, vmap_path(fit), theory_parameters=output_layer)
 

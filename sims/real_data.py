@@ -88,16 +88,22 @@ def protocol(table: data.Table, cv_repeats: int):
         out = {"none": score(LEARNER.fit(X_train, y_train)[0]),
                "reweighting": score(theory.reweighting(key, LEARNER, X0, X1).params)}
         extra = dict(reference_loss=reference_loss)
-        for i, (name, gen) in enumerate(gens.items()):
+
+        def per_generator(i):             # one compiled body for every generator (synth.one_of): only the
+            gen = synth.one_of(gens.values(), i)     # generators' own draws are compiled once each
             k_sweep, k_tuned = jax.random.split(jax.random.fold_in(key, 1 + i))
             (params, info), _ = theory.augmented_fits(k_sweep, gen, LEARNER, X0, X1, jnp.asarray(SWEEP, Xt.dtype))
             sweep = jax.tree_util.tree_map(lambda v: jnp.where(info.converged, v, jnp.nan),   # a failed fit: NaN,
                                            jax.vmap(score)(params))                             # never averaged
             tuned = theory.tg_vtss(k_tuned, gen, LEARNER, X0, X1, gqs_folds=3, folds=5, repeats=cv_repeats)
-            out[f"{name} balanced"] = jax.tree_util.tree_map(lambda v: v[full_gamma], sweep)
-            out[f"{name} + TG-VTSS"] = score(tuned.fit.params)
-            extra[name] = dict(sweep=sweep["balanced_log_loss"], gamma=tuned.fit.gamma, regime=tuned.regime,
-                               gqs=tuned.gqs, T=tuned.statistic, cosine=tuned.cosine)
+            return (jax.tree_util.tree_map(lambda v: v[full_gamma], sweep), score(tuned.fit.params),
+                    dict(sweep=sweep["balanced_log_loss"], gamma=tuned.fit.gamma, regime=tuned.regime, gqs=tuned.gqs,
+                         T=tuned.statistic, cosine=tuned.cosine))
+
+        balanced, tuned, diagnostics = jax.lax.map(per_generator, jnp.arange(len(gens)))
+        for i, name in enumerate(gens):
+            pick = lambda tree: jax.tree_util.tree_map(lambda v: v[i], tree)  # noqa: E731
+            out[f"{name} balanced"], out[f"{name} + TG-VTSS"], extra[name] = pick(balanced), pick(tuned), pick(diagnostics)
         return dict(methods=out, extra=extra)
 
     return replicate, gens

@@ -81,15 +81,17 @@ def make_replicate(test_X, test_labels):
         raw, raw_info = model.fit(jnp.concatenate([Z0, Z1]), y)
         reweighted = theory.reweighting(kr, model, Z0, Z1)
         cost = theory.cost_sensitive(kc, model, Z0, Z1, costs=COSTS, folds=5)
-        tuned = [theory.tg_vtss(jax.random.fold_in(kt, i), g, model, Z0, Z1, gqs_folds=3, folds=5)
-                 for i, g in enumerate(GENERATORS.values())]
-        fits = [raw, reweighted.params, cost.params] + [t.fit.params for t in tuned]
-        infos = [raw_info, reweighted.info, cost.info] + [t.fit.info for t in tuned]
+        tuned = jax.lax.map(lambda i: theory.tg_vtss(jax.random.fold_in(kt, i), synth.one_of(GENERATORS.values(), i),
+                                                     model, Z0, Z1, gqs_folds=3, folds=5),
+                            jnp.arange(len(GENERATORS)))    # one compiled TG-VTSS for the three generators (synth.one_of)
+        fits = [raw, reweighted.params, cost.params]
         loss = jnp.stack([M.balanced_risk(model.loss, model.score(p, ZT), test_labels) for p in fits])
-        return dict(test_loss=loss, status=jnp.stack([i.status for i in infos]),
+        tuned_loss = jax.vmap(lambda p: M.balanced_risk(model.loss, model.score(p, ZT), test_labels))(tuned.fit.params)
+        return dict(test_loss=jnp.concatenate([loss, tuned_loss]),
+                    status=jnp.concatenate([jnp.stack([i.status for i in (raw_info, reweighted.info, cost.info)]),
+                                            tuned.fit.info.status]),
                     cost=jnp.asarray(COSTS, X.dtype)[jnp.argmin(cost.losses)],
-                    size=jnp.stack([t.fit.n_syn for t in tuned]), regime=jnp.stack([t.regime for t in tuned]),
-                    gqs=jnp.stack([t.gqs for t in tuned]), cosine=jnp.stack([t.cosine for t in tuned]))
+                    size=tuned.fit.n_syn, regime=tuned.regime, gqs=tuned.gqs, cosine=tuned.cosine)
     return replicate
 
 

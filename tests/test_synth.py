@@ -154,6 +154,34 @@ def _imblearn_smote(X_min, X_maj, k):
     return sm
 
 
+def test_one_of_draws_what_the_chosen_generator_draws_and_shares_the_fits(x64):
+    """``one_of(gens, i)`` with a traced index draws ``gens[i]``'s points from the same keys (soft labels kept,
+    y = 1 otherwise), also under vmap over data; looped over the index with ``lax.map``, a tuner's learner fit is traced
+    once for every generator, not once per generator."""
+    gens = [S.smote(3), S.mixup(1.0), S.jitter(0.3, per_feature=True)]
+    X = _minority(jnp.float64)
+    key = jax.random.key(4)
+    draws = jax.jit(lambda i: _out(S.one_of(gens, i), key, X))
+    for i, gen in enumerate(gens):
+        want, got = _out(gen, key, X), draws(i)
+        np.testing.assert_allclose(got.X, want.X, rtol=1e-14)      # compiled vs op by op: ulps
+        np.testing.assert_allclose(got.y, np.ones(M) if want.y is None else want.y, rtol=1e-14)
+    batch = jnp.stack([X, X + 1.0])
+    batched = jax.vmap(lambda Xb: _draw(S.one_of(gens, 2), key, Xb))(batch)
+    np.testing.assert_allclose(batched[1], _draw(gens[2], key, X + 1.0), rtol=1e-12)
+    from synthjax import theory
+    base, traces = logistic(ridge=1e-2), []
+    counting = base._replace(fit_path=lambda *a, **k: traces.append(1) or base.fit_path(*a, **k))
+    X0 = jnp.asarray(X_MAJ)
+    losses = jax.jit(lambda: jax.lax.map(lambda i: theory.select_size(
+        key, S.one_of(gens, i), counting, X0, X, jnp.asarray([0.0, 0.5, 1.0]), folds=2).losses, jnp.arange(3)))()
+    assert losses.shape == (3, 3) and np.isfinite(losses).all() and len(traces) == 2    # (CV grid; final refit)
+    alone = jax.jit(lambda: theory.select_size(key, gens[1], base, X0, X, jnp.asarray([0.0, 0.5, 1.0]), folds=2).losses)
+    np.testing.assert_allclose(losses[1], alone(), rtol=1e-10)
+    with pytest.raises(InvalidParameterError, match="'synthesizers' parameter of synth.one_of"):
+        S.one_of([], 0)
+
+
 def test_smote_neighbour_sets_equal_imblearn(x64):
     rng = np.random.default_rng(11)
     X_min, X_maj = rng.normal(size=(70, 4)), rng.normal(size=(300, 4)) - 1

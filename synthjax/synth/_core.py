@@ -81,3 +81,33 @@ def nested_mask(sizes, m: int, dtype=None):
 def bootstrap_index(key, n: int, m: int):
     """m indices drawn uniformly with replacement from range(n)."""
     return jax.random.randint(key, (m,), 0, n)
+
+
+def one_of(synthesizers, index) -> Synthesizer:
+    """The synthesizer ``synthesizers[index]`` for a traced integer ``index``, so that one compiled program serves
+    several generators: loop over the index with ``jax.lax.map`` and every tuner or learner fit in the loop's body is
+    compiled once, not once per generator (only the generators' own ``fit``/``sample`` are compiled each). With the same
+    keys it draws what ``synthesizers[index]`` draws: ``fit`` keeps its arguments and ``sample`` fits and samples the
+    chosen generator (``jax.lax.switch``; an unbatched index runs that branch alone, also under ``vmap`` over data).
+    Provenance is not kept; rows without soft labels get y = 1. ``hyper``: one entry per synthesizer."""
+    synthesizers = tuple(synthesizers)
+    if not synthesizers or not all(isinstance(s, Synthesizer) for s in synthesizers):
+        raise InvalidParameterError(f"The 'synthesizers' parameter of synth.one_of must be a non-empty sequence of "
+                                    f"Synthesizer. Got {synthesizers!r} instead.")
+
+    def fit(key, X_min, X_maj=None, hyper=None):
+        return key, X_min, X_maj, tuple(s.hyper for s in synthesizers) if hyper is None else hyper
+
+    def sample(key, state, m):
+        k_fit, X_min, X_maj, hyper = state
+
+        def branch(j):
+            def draw():
+                out = synthesizers[j].sample(key, synthesizers[j].fit(k_fit, X_min, X_maj, hyper[j]), m)
+                y = jnp.ones(m, out.X.dtype) if out.y is None else out.y.astype(out.X.dtype)
+                return SynthSample(out.X, Provenance(), y)
+            return draw
+        return jax.lax.switch(index, [branch(j) for j in range(len(synthesizers))])
+
+    return Synthesizer("one of " + ", ".join(s.name for s in synthesizers), fit, sample,
+                       tuple(s.hyper for s in synthesizers))

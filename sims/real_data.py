@@ -18,6 +18,7 @@ refits it per fold), and synthetic points are drawn in standardised space for ev
     python sims/real_data.py --csv my.csv --label outcome [--minority 1] [--full]   # your own table
 """
 import argparse
+import sys
 import time
 
 import jax
@@ -160,6 +161,8 @@ def run(reps=None, seed=0, full=False, tables=None):
         part = run_table(table, label, reps, seed, cell, cv_repeats)
         parts.append(part)
         compile_s += part[3]
+        print(f"real_data: {label} done ({cell + 1} of {len(tables)}; {time.perf_counter() - t0:.0f} s so far, "
+              f"compile {part[3]:.0f} s)", file=sys.stderr, flush=True)
     per_rep = pd.concat([p[0] for p in parts], ignore_index=True)
     summary = pd.concat([summarise(per_rep).assign(part="methods"),
                          pd.concat([p[1] for p in parts]).assign(part="sweep"),

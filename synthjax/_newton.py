@@ -9,6 +9,7 @@ under vmap the loop runs until every member has stopped.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 import jax
@@ -31,14 +32,19 @@ def solve_spd(H, g):
     return jax.scipy.linalg.cho_solve(spd_factor(H), g)
 
 
-def preconditioned_cg(hvp: Callable, g, factor):
+def preconditioned_cg(hvp: Callable, g, factor, forcing: bool = False):
     """H⁻¹g by conjugate gradients on θ ↦ Hθ (``hvp``), preconditioned by a nearby SPD matrix's Cholesky
     ``factor`` (``spd_factor``), to relative residual √eps (``jax.scipy.sparse.linalg.cg``; at most p
     iterations). With the factor of the same H it is one exact solve; with that of a Hessian at a nearby θ, a
-    few matrix–vector products replace forming and factoring H (Nocedal & Wright 2006, §7.1)."""
+    few matrix–vector products replace forming and factoring H (Nocedal & Wright 2006, §7.1). Starts from the
+    preconditioned step (exact when the factor is H's). ``forcing``: stop at relative residual η = min(½, √‖g‖)
+    instead (not below √eps), the inexact Newton step of Eisenstat & Walker (1996): loose far from the minimum,
+    tight near it, so the Newton loop keeps its superlinear convergence and its stopping rule."""
     tol = float(np.sqrt(jnp.finfo(g.dtype).eps))
-    return jax.scipy.sparse.linalg.cg(hvp, g, tol=tol, maxiter=g.shape[0],
-                                      M=lambda r: jax.scipy.linalg.cho_solve(factor, r))[0]
+    if forcing:
+        tol = jnp.clip(jnp.sqrt(jnp.linalg.norm(g)), tol, 0.5)
+    precondition = partial(jax.scipy.linalg.cho_solve, factor)
+    return jax.scipy.sparse.linalg.cg(hvp, g, precondition(g), tol=tol, maxiter=g.shape[0], M=precondition)[0]
 
 
 def damped(objective, theta, step, certified=False, halvings: int = 20):

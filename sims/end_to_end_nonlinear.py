@@ -26,7 +26,7 @@ import pandas as pd
 from synthjax import learn, plot, synth, theory
 from synthjax import metrics as M
 from synthjax.metrics import mcse
-from synthjax.runner import custom_results, map_replicates
+from synthjax.runner import custom_results, map_replicates, replicate_store
 
 N0, N1, D, N_TEST = 4000, 200, 5, 10_000
 LEARNER = learn.random_fourier_logistic(100, C=2.0)
@@ -75,11 +75,15 @@ def replicate(key):
                 T=tuned.statistic, cosine=tuned.cosine)
 
 
-def run(reps=None, seed=0, full=False):
+def run(reps=None, seed=0, full=False, out=None):
+    """The study; with ``out``, each finished replicate is kept there and a rerun resumes."""
     t0 = time.perf_counter()
     reps = reps or (100 if full else 8)
+    design = dict(design="Ma & Zhang TGVTSS.ipynb nonlinear (SPEC §9.2)", d=D, n0=N0, n1=N1, n_test=N_TEST,
+                  gamma=GAMMA.tolist(), learner=LEARNER.name, generator="jitter(σ = 1)", gqs_folds=5, cv_folds=5)
+    store = None if out is None else replicate_store(out, design, seed, reps, 1, __file__)
     # one decision per batch: each already solves 5 folds × 41 sizes at once; 4 vmapped ran 7.5 s per decision, 1 ran 4.4 s (benchmarks/README.md)
-    res, compile_s = map_replicates(replicate, seed, 0, reps, batch=1)
+    res, compile_s = map_replicates(replicate, seed, 0, reps, batch=1, store=store)
     per_rep = pd.DataFrame({"rep": np.repeat(np.arange(reps), len(RULES)), "rule": np.tile(RULES, reps),
                             "gamma": res["gamma"].reshape(-1), "test_loss": res["loss"].reshape(-1),
                             "status": res["status"].reshape(-1), "regime": np.repeat(res["regime"], len(RULES)),
@@ -93,8 +97,6 @@ def run(reps=None, seed=0, full=False):
     sweep = sweep.groupby("gamma").agg(test_loss=("test_loss", "mean"), test_loss_mcse=("test_loss", lambda v: float(mcse(v))),
                                        n_failed=("status", lambda s: int((s != 0).sum()))).reset_index()
     summary = pd.concat([rules, sweep.assign(part="sweep", rule="γ sweep"), paper_rows(per_rep)], ignore_index=True)
-    design = dict(design="Ma & Zhang TGVTSS.ipynb nonlinear (SPEC §9.2)", d=D, n0=N0, n1=N1, n_test=N_TEST,
-                  gamma=GAMMA.tolist(), learner=LEARNER.name, generator="jitter(σ = 1)", gqs_folds=5, cv_folds=5)
     return custom_results("end_to_end_nonlinear", per_rep, summary, design, seed, reps, time.perf_counter() - t0,
                           compile_s)
 

@@ -29,7 +29,7 @@ import pandas as pd
 from synthjax import data, learn, plot, synth, theory
 from synthjax import metrics as M
 from synthjax.metrics import mcse
-from synthjax.runner import custom_results, map_replicates
+from synthjax.runner import custom_results, fingerprint, map_replicates, replicate_store
 
 TABLES = (("breast-cancer", 5), ("breast-cancer", 10), ("digits-3-vs-rest", 10), ("digits-3-vs-rest", 20))
 SWEEP = theory.FULL_GRID
@@ -119,10 +119,10 @@ def _gamma(method: str, extra: dict):
     return ones if method.endswith("balanced") or method == "reweighting" else 0 * ones
 
 
-def run_table(table: data.Table, label: str, reps: int, seed: int, cell: int, cv_repeats: int):
+def run_table(table: data.Table, label: str, reps: int, seed: int, cell: int, cv_repeats: int, store=None):
     """(per-replicate rows, sweep rows, decision rows, compile seconds) of one table."""
     replicate, gens = protocol(table, cv_repeats)
-    res, compile_s = map_replicates(replicate, seed, cell, reps, batch=4)
+    res, compile_s = map_replicates(replicate, seed, cell, reps, batch=4, store=store)
     rows = []
     for method, values in res["methods"].items():
         rows.append(pd.DataFrame({"rep": np.arange(reps), "method": method,
@@ -150,15 +150,22 @@ def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run(reps=None, seed=0, full=False, tables=None):
-    """``tables``: {label: data.Table} to study instead of the bundled ones (e.g. ``data.read(csv, label)``)."""
+def run(reps=None, seed=0, full=False, tables=None, out=None):
+    """``tables``: {label: data.Table} to study instead of the bundled ones (e.g. ``data.read(csv, label)``); with
+    ``out``, each finished block of splits is kept there and a rerun resumes (keyed to the tables' contents)."""
     t0 = time.perf_counter()
     reps = reps or (100 if full else 20)
     cv_repeats = 5 if full else 1
     tables = tables or {f"{name} 1:{ratio}": data.load(name, ratio=ratio, seed=seed) for name, ratio in TABLES}
+    design = dict(design="SPEC §9.5 on bundled tables", tables={label: t.info for label, t in tables.items()},
+                  test_fraction=TEST_FRACTION, learner="logistic(C=1)", reference="logistic(C=1e6) on the test set",
+                  k="min(10, n1 - 1)", cv=f"{cv_repeats} x 5-fold stratified", gqs_folds=3, tau=10.0,
+                  sweep=SWEEP.tolist())
+    contents = {label: fingerprint((t.X, t.y)) for label, t in tables.items()}
+    store = None if out is None else replicate_store(out, dict(design, contents=contents), seed, reps, 4, __file__)
     parts, compile_s = [], 0.0
     for cell, (label, table) in enumerate(tables.items()):
-        part = run_table(table, label, reps, seed, cell, cv_repeats)
+        part = run_table(table, label, reps, seed, cell, cv_repeats, store)
         parts.append(part)
         compile_s += part[3]
         print(f"real_data: {label} done ({cell + 1} of {len(tables)}; {time.perf_counter() - t0:.0f} s so far, "
@@ -167,10 +174,6 @@ def run(reps=None, seed=0, full=False, tables=None):
     summary = pd.concat([summarise(per_rep).assign(part="methods"),
                          pd.concat([p[1] for p in parts]).assign(part="sweep"),
                          pd.concat([p[2] for p in parts]).assign(part="decisions")], ignore_index=True)
-    design = dict(design="SPEC §9.5 on bundled tables", tables={label: t.info for label, t in tables.items()},
-                  test_fraction=TEST_FRACTION, learner="logistic(C=1)", reference="logistic(C=1e6) on the test set",
-                  k="min(10, n1 - 1)", cv=f"{cv_repeats} x 5-fold stratified", gqs_folds=3, tau=10.0,
-                  sweep=SWEEP.tolist())
     return custom_results("real_data", per_rep, summary, design, seed, reps, time.perf_counter() - t0, compile_s)
 
 
@@ -239,8 +242,8 @@ if __name__ == "__main__":
     args = parser.parse_args()
     from pathlib import Path
     table = data.read(args.csv, args.label, args.minority)
-    results = run(full=args.full, tables={table.name: table})
     out = Path(args.out)
+    results = run(full=args.full, tables={table.name: table}, out=out)          # a rerun resumes
     results.save(out)
     figures(results, out)
     print((out / "findings.md").read_text())

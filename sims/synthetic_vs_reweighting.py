@@ -34,7 +34,7 @@ import pandas as pd
 from synthjax import learn, plot, synth, theory
 from synthjax import metrics as M
 from synthjax.metrics import mcse
-from synthjax.runner import custom_results, map_replicates
+from synthjax.runner import custom_results, map_replicates, replicate_store
 
 N0, N1, D, N_TEST = 800, 100, 10, 5000
 NETWORK = learn.mlp((64, 32), learning_rate=2e-3, steps=120, weight_decay=1e-3, patience=0, decoupled=True,
@@ -95,13 +95,17 @@ def make_replicate(test_X, test_labels):
     return replicate
 
 
-def run(reps=None, seed=0, full=False):
+def run(reps=None, seed=0, full=False, out=None):
+    """The study; with ``out``, each finished replicate is kept there and a rerun resumes."""
     t0 = time.perf_counter()
     reps = reps or (100 if full else 3)
+    design = dict(design="Ma & Zhang TG-nonsyn.ipynb (SPEC §9.3)", d=D, n0=N0, n1=N1, n_test=N_TEST,
+                  learner=NETWORK.name, generators=list(GENERATORS), costs=list(COSTS), gqs_folds=3, cv_folds=5)
+    store = None if out is None else replicate_store(out, design, seed, reps, 1, __file__)
     kt0, kt1 = jax.random.split(jax.random.fold_in(jax.random.key(seed), 999))
     test_X = jnp.concatenate([sample_class(kt0, 0, N_TEST), sample_class(kt1, 1, N_TEST)])
     test_labels = jnp.concatenate([jnp.zeros(N_TEST, test_X.dtype), jnp.ones(N_TEST, test_X.dtype)])
-    res, compile_s = map_replicates(make_replicate(test_X, test_labels), seed, 0, reps, batch=1)
+    res, compile_s = map_replicates(make_replicate(test_X, test_labels), seed, 0, reps, batch=1, store=store)
     per_rep = pd.DataFrame({"rep": np.repeat(np.arange(reps), len(METHODS)), "method": np.tile(METHODS, reps),
                             "test_loss": res["test_loss"].reshape(-1), "status": res["status"].reshape(-1)})
     per_gen = pd.DataFrame({"rep": np.repeat(np.arange(reps), len(GENERATORS)),
@@ -124,8 +128,6 @@ def run(reps=None, seed=0, full=False):
                        published_mean_gqs=published[0], published_median_size=published[2],
                        agrees=_agrees(g, published))
         rows.append(row)
-    design = dict(design="Ma & Zhang TG-nonsyn.ipynb (SPEC §9.3)", d=D, n0=N0, n1=N1, n_test=N_TEST,
-                  learner=NETWORK.name, generators=list(GENERATORS), costs=list(COSTS), gqs_folds=3, cv_folds=5)
     return custom_results("synthetic_vs_reweighting", per_rep, pd.DataFrame(rows), design, seed, reps,
                           time.perf_counter() - t0, compile_s)
 

@@ -206,6 +206,40 @@ def test_resume_skips_finished_shards_and_matches(tmp_path):
     assert not list((out / "shards").glob(".*tmp*"))
 
 
+def test_map_replicates_keeps_finished_blocks_and_resumes_to_the_same_numbers(tmp_path, monkeypatch):
+    """A study with its own replicate (``map_replicates``) with a ``replicate_store``: each block is a shard as soon as
+    it is done; a rerun computes only lost blocks, reads the others back bit for bit (nested outputs, int and float
+    leaves), compiles nothing when all are stored, and refuses a changed design or study file."""
+    from synthjax.runner import _execute, map_replicates, replicate_store
+
+    def replicate(key):
+        x = jax.random.normal(key, (3,))
+        return dict(a=jnp.sum(x), nested=dict(b=x, n=jnp.argmax(x)))
+
+    study_file = tmp_path / "study.py"
+    study_file.write_text("# a study\n")
+    plain, _ = map_replicates(replicate, 7, 2, 5, batch=1)
+    out = tmp_path / "run"
+    first, _ = map_replicates(replicate, 7, 2, 5, batch=1, store=replicate_store(out, dict(d=3), 7, 5, 2, study_file))
+    shards = sorted((out / "shards").glob("cell2__b*.parquet"))
+    assert len(shards) == 3                                               # blocks of 2: 2 + 2 + 1
+    shards[1].unlink()                                                    # a block lost to a kill
+    before = {p: p.stat().st_mtime_ns for p in shards if p != shards[1]}
+    again, _ = map_replicates(replicate, 7, 2, 5, batch=1, store=replicate_store(out, dict(d=3), 7, 5, 2, study_file))
+    assert all(p.stat().st_mtime_ns == t for p, t in before.items()) and shards[1].exists()
+    monkeypatch.setattr(_execute, "CompiledCell", None)                   # all stored: nothing may compile
+    read, compile_s = map_replicates(replicate, 7, 2, 5, batch=1,
+                                     store=replicate_store(out, dict(d=3), 7, 5, 2, study_file))
+    for result in (first, again, read):
+        jax.tree_util.tree_map(lambda u, v: np.testing.assert_array_equal(u, v, strict=True), plain, result)
+    assert compile_s == 0.0
+    with pytest.raises(DesignChanged, match="reps: 5 → 6"):
+        replicate_store(out, dict(d=3), 7, 6, 2, study_file)
+    study_file.write_text("# a study, edited\n")
+    with pytest.raises(DesignChanged, match="study_source"):
+        replicate_store(out, dict(d=3), 7, 5, 2, study_file)
+
+
 def test_changed_design_is_refused_and_force_starts_over(tmp_path):
     out = tmp_path / "run"
     run(small_study(reps=8), out=out)

@@ -12,10 +12,10 @@ from ._kernel import (cell_chunk, cell_replicate, draw_chunk, evaluate_chunk, ma
 from ._memory import parse_bytes, peak_rss
 from ._results import Results, custom_results, jax_flags, summarise
 from ._run import run
-from ._store import DesignChanged, RunStore
+from ._store import DesignChanged, RunStore, replicate_store
 from ._summary import Summary
 
-__all__ = ["CellJob", "LocalExecutor", "RayExecutor", "parse_bytes", "peak_rss", "DesignChanged", "RunStore",
+__all__ = ["CellJob", "LocalExecutor", "RayExecutor", "parse_bytes", "peak_rss", "DesignChanged", "RunStore", "replicate_store",
            "code_version", "fingerprint", "CompiledCell", "block_size", "cell_name", "Study", "Results", "Summary",
            "custom_results", "run", "summarise", "jax_flags", "make_replicate", "make_draw", "make_generate", "make_evaluate",
            "cell_replicate", "cell_chunk", "draw_chunk", "evaluate_chunk", "replicate_chunk", "map_replicates", "replicate_batch",

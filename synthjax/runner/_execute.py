@@ -1,11 +1,13 @@
 """Running compiled cells: blocks of replicates as identical vmapped batches, dealt over the local devices."""
 from __future__ import annotations
 
+import io
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 from jax.sharding import SingleDeviceSharding
 
 from ._design import Study
@@ -48,14 +50,36 @@ class CompiledCell:
         return jax.tree_util.tree_map(lambda v: v[: stop - start], out)
 
 
-def map_replicates(replicate, seed: int, cell: int, reps: int, args=(), chunk_size: int = 256, batch: int = 64):
+def map_replicates(replicate, seed: int, cell: int, reps: int, args=(), chunk_size: int = 256, batch: int = 64,
+                   store=None):
     """Run ``replicate(key, *args)`` for replicates 0 … reps − 1 of a cell in vmapped batches of ``batch``
-    (one compiled program, so the numbers do not depend on ``chunk_size``). Returns (dict of (reps, …)
-    numpy arrays, compile seconds)."""
-    size = max(batch, chunk_size)
-    compiled = CompiledCell(replicate_chunk(replicate), seed, cell, size, batch, args)
-    parts = [compiled.block(b, reps) for b in range(-(-reps // size))]
-    return jax.tree_util.tree_map(lambda *v: np.concatenate(v), *parts), compiled.compile_s
+    (one compiled program, so the numbers do not depend on ``chunk_size``). Returns (the replicate's output
+    pytree with leading axis reps, as numpy arrays; compile seconds). With a ``RunStore`` (``replicate_store``),
+    each block of ``store.block_size`` replicates is kept as a shard of cell ``cell`` as soon as it is done, and a
+    rerun reads finished blocks back instead of computing them: an interrupted run loses at most one block, and
+    nothing is compiled when every block is stored."""
+    size = max(batch, chunk_size) if store is None else store.block_size
+    compiled, tree, parts = None, None, []
+    for b in range(-(-reps // size)):
+        if store is not None and store.has(f"cell{cell}", b):
+            parts.append([np.load(io.BytesIO(v)) for v in pd.read_parquet(store.shard(f"cell{cell}", b)).iloc[0]])
+            continue
+        compiled = compiled or CompiledCell(replicate_chunk(replicate), seed, cell, size, batch, args)
+        leaves, tree = jax.tree_util.tree_flatten(compiled.block(b, reps))
+        if store is not None:
+            store.write(f"cell{cell}", b, pd.DataFrame({f"leaf{i}": [_npy(v)] for i, v in enumerate(leaves)}))
+        parts.append(leaves)
+    if tree is None:                  # every block read back: the output's structure without compiling
+        tree = jax.tree_util.tree_structure(jax.eval_shape(replicate, jax.random.key(0), *args))
+    leaves = [np.concatenate(v) for v in zip(*parts)]
+    return jax.tree_util.tree_unflatten(tree, leaves), 0.0 if compiled is None else compiled.compile_s
+
+
+def _npy(array) -> bytes:
+    """``array`` in NumPy's .npy format (dtype and shape kept exactly)."""
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
 
 
 def compute_cell(study: Study, size: int, risk_star, bayes: dict, evaluation, job, emit) -> dict:

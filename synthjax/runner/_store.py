@@ -14,6 +14,7 @@ succeed: runs then duplicate work, never corrupt it, since shards are written at
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import socket
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from ._fingerprint import code_version
+from ._fingerprint import code_version, fingerprint
 from ._results import summary_accumulator
 
 try:
@@ -189,3 +190,12 @@ class RunStore:
         writer.close()
         os.replace(tmp, path)
         return path, summary.result()
+
+
+def replicate_store(out, design: dict, seed: int, reps: int, block: int, study_file) -> RunStore:
+    """The ``RunStore`` of a study with its own replicate (``map_replicates(…, store=)``) in folder ``out``, keyed to
+    its design, seed, replicate count, block size and the study file's source (besides synthjax's code version):
+    a rerun with any of them changed is refused rather than mixed."""
+    source = hashlib.sha256(Path(study_file).read_bytes()).hexdigest()[:12]
+    description = dict(design, seed=seed, reps=reps, block=block, study_source=source)
+    return RunStore(out, description, fingerprint(description), block)

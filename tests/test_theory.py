@@ -93,6 +93,21 @@ def test_symmetry_test_size_and_power():
     assert rejections(alt, lrn_alt, 100) > 0.95
 
 
+def test_regime_candidates_are_the_spec_sets():
+    """SPEC §5's candidate sets, each the valid slots of one 41-slot array, in the published order."""
+    from synthjax.theory._tuners import regime_candidates
+    grid = lambda a, b: np.round(np.arange(a, b + 1e-9, 0.05), 2)      # noqa: E731
+    for regime, gamma_theory, expected in [
+            (T.SYMMETRIC, 0.7, grid(0, 0.2)),
+            (T.REALISTIC, 0.5, np.r_[grid(0.8, 1.2), 0.5 * grid(0.8, 1.2)]),
+            (T.REALISTIC, np.nan, grid(0.8, 1.2)),            # no theory target: around balancing only
+            (T.REALISTIC, -0.3, grid(0.8, 1.2)),
+            (T.BIASED, 0.5, grid(0, 2))]:
+        candidates, valid = jax.jit(regime_candidates, static_argnums=2)(regime, gamma_theory, jnp.float32)
+        assert candidates.shape == valid.shape == (41,)
+        np.testing.assert_allclose(np.asarray(candidates)[np.asarray(valid)], expected, rtol=1e-6)
+
+
 def test_tg_vtss_regimes_and_gain_over_balancing():
     truth = D.mean_shift(2)
     lrn = learn.least_squares(**LS01)

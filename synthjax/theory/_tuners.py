@@ -127,6 +127,27 @@ def vtss(key, synth, learner, X0, X1, folds: int | None = 5, **kw) -> TunedFit:
     return select_size(key, synth, learner, X0, X1, np.round(np.arange(0.5, 1.5001, 0.05), 2), folds=folds, **kw)
 
 
+def regime_candidates(regime, gamma_theory, dtype):
+    """(candidates, valid), both (len(FULL_GRID),): TG-VTSS's candidate sizes for its regime in one fixed array
+    (the regime is data, so the procedure vmaps): symmetric γ ∈ {0, .05, …, .20}; realistic 0.80:0.05:1.20 around
+    balancing, then the same multipliers of γ_theory (valid only when γ_theory is finite and ≥ 0); biased
+    0:0.05:2. Unused slots hold γ = 1, marked invalid: no fold fits more sizes than the largest set (41)."""
+    slots, n_realistic = len(FULL_GRID), len(REALISTIC_GRID)
+    around = jnp.asarray(REALISTIC_GRID, dtype)
+    theory_ok = jnp.isfinite(gamma_theory) & (gamma_theory >= 0)
+
+    def padded(*parts):
+        return jnp.concatenate([*parts, jnp.ones(slots - sum(len(q) for q in parts), dtype)])
+
+    candidates = jnp.where(regime == SYMMETRIC, padded(jnp.asarray(SYMMETRIC_GRID, dtype)),
+                           jnp.where(regime == REALISTIC, padded(around, around * jnp.where(theory_ok, gamma_theory, 0)),
+                                     jnp.asarray(FULL_GRID, dtype)))
+    slot = jnp.arange(slots)
+    valid = jnp.where(regime == SYMMETRIC, slot < len(SYMMETRIC_GRID),
+                      jnp.where(regime == REALISTIC, (slot < n_realistic) | ((slot < 2 * n_realistic) & theory_ok), True))
+    return candidates, valid
+
+
 class TGVTSSResult(NamedTuple):
     fit: TunedFit
     regime: jax.Array         # SYMMETRIC, REALISTIC or BIASED
@@ -134,8 +155,8 @@ class TGVTSSResult(NamedTuple):
     p_value: jax.Array
     gqs: jax.Array            # generator quality score (NaN when symmetry was not rejected… still computed)
     gamma_theory: jax.Array   # ñ_theory/(n0 − n1) from ĝ_φ and the cross-fitted δ (NaN if undefined)
-    candidates: jax.Array     # (C,) the candidate γ values considered
-    valid: jax.Array          # (C,) which candidates the regime allowed
+    candidates: jax.Array     # (41,) the regime's candidate γ values (``regime_candidates``)
+    valid: jax.Array          # (41,) which of them are candidates (the rest is padding)
     cosine: jax.Array         # cos∠(ĝ_φ, δ̂): aligned (> 0) → more than balancing, anti-aligned → less
 
 
@@ -174,16 +195,7 @@ def tg_vtss(key, synth, learner, X0, X1, gqs_folds: int = 3, folds: int | None =
     n0, n1 = D0.shape[0], D1.shape[0]
     gamma_theory = theory_target_size(test.g_phi, quality.delta, n0, n1) / (n0 - n1)
     regime = jnp.where(~test.reject, SYMMETRIC, jnp.where(quality.gqs <= gqs_threshold, REALISTIC, BIASED))
-    full = jnp.asarray(FULL_GRID, X0.dtype)
-    around = jnp.asarray(REALISTIC_GRID, X0.dtype)
-    theory_ok = jnp.isfinite(gamma_theory) & (gamma_theory >= 0)
-    candidates = jnp.concatenate([full, around * jnp.where(theory_ok, gamma_theory, 0)])
-    in_symmetric = jnp.isin(jnp.arange(full.shape[0]), np.flatnonzero(np.isin(FULL_GRID, SYMMETRIC_GRID)))
-    in_realistic = jnp.isin(jnp.arange(full.shape[0]), np.flatnonzero(np.isin(FULL_GRID, REALISTIC_GRID)))
-    valid = jnp.where(regime == SYMMETRIC, jnp.concatenate([in_symmetric, jnp.zeros(around.shape, bool)]),
-                      jnp.where(regime == REALISTIC,
-                                jnp.concatenate([in_realistic, jnp.full(around.shape, theory_ok)]),
-                                jnp.concatenate([jnp.ones(full.shape, bool), jnp.zeros(around.shape, bool)])))
+    candidates, valid = regime_candidates(regime, gamma_theory, X0.dtype)
     fit = select_size(kt, synth, learner, X0, X1, candidates, valid, gamma_max, folds, hyper=hyper,
                       synth_hyper=synth_hyper, **kw)
     cosine = test.g_phi @ quality.delta / (jnp.linalg.norm(test.g_phi) * jnp.linalg.norm(quality.delta))

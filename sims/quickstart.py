@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from synthjax import dgp as D
-from synthjax.dgp import SampleLaw
 from synthjax import learn, synth, theory
 from synthjax.runner import Study
 
@@ -43,7 +42,8 @@ def annotate(summary):
     """Add the theory's prediction beside each simulated mean: ``excess_risk_theory`` (first order:
     bias + variance), ``excess_risk_population`` (the population fit's excess risk: the bias alone, exact)
     and ``gamma_theory_opt`` (the first-order prediction's best γ). All predictions of a cell are one
-    compiled call: the fitted generators' marginal laws vmapped, the oracle's law exact (Gaussian)."""
+    compiled call: the fitted generators' marginal laws in one loop (``synth.one_of``), the oracle's law exact
+    (Gaussian)."""
     design = study(reps=1)
     truth, learner = design.dgp, design.learner
     fitted = [g for g in design.synthesizers if g != "oracle"]
@@ -51,13 +51,11 @@ def annotate(summary):
     out = []
     for (n0, n1), cell in summary.groupby(["n0", "n1"]):
         n0, n1 = int(n0), int(n1)
-        draws = jnp.stack([theory.marginal_generator_law(jax.random.key(i), design.synthesizers[g], truth, n0, n1).X
-                           for i, g in enumerate(fitted)])
-        sizes = jnp.asarray(np.unique(cell.n_syn), draws.dtype)          # the simulated sizes
-        fine = jnp.asarray(np.round(FINE_GAMMA * (n0 - n1)), draws.dtype)
+        sizes = np.unique(cell.n_syn)                                      # the simulated sizes
+        fine = np.round(FINE_GAMMA * (n0 - n1))
 
         @jax.jit
-        def predict(draws, sizes, fine):
+        def predict(sizes, fine):
             geo = theory.score_geometry(truth, learner)
 
             def one(law):
@@ -65,12 +63,17 @@ def annotate(summary):
                 return (theory.first_order_risk(geo, Q, n0, n1, sizes).total,
                         theory.first_order_risk(geo, Q, n0, n1, fine).total,
                         theory.population_excess_curve(truth, learner, n0, n1, sizes, law))
-            return jax.vmap(lambda X: one(SampleLaw(X)))(draws), one(truth.class_law(1))
 
-        (first, first_fine, population), oracle = predict(draws, sizes, fine)
+            def fitted_law(i):          # generator i's marginal law, key(i): one program for every fitted generator
+                generator = synth.one_of([design.synthesizers[g] for g in fitted], i)
+                return one(theory.marginal_generator_law(jax.random.key(i), generator, truth, n0, n1))
+            return jax.lax.map(fitted_law, jnp.arange(len(fitted))), one(truth.class_law(1))
+
+        dtype = jnp.zeros(()).dtype
+        (first, first_fine, population), oracle = predict(jnp.asarray(sizes, dtype), jnp.asarray(fine, dtype))
         curves = {g: (first[i], first_fine[i], population[i]) for i, g in enumerate(fitted)} | {"oracle": oracle}
         for name, rows in cell.groupby("generator", sort=False):
-            at = np.searchsorted(np.asarray(sizes), rows.n_syn.to_numpy())
+            at = np.searchsorted(sizes, rows.n_syn.to_numpy())
             total, total_fine, excess = (np.asarray(c) for c in curves[name])
             out.append(rows.assign(excess_risk_theory=total[at], excess_risk_population=excess[at],
                                    gamma_theory_opt=float(FINE_GAMMA[int(np.nanargmin(total_fine))])))

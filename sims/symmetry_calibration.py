@@ -53,15 +53,18 @@ def run(reps=None, seed=0, full=False):
     for cell, (d, n1, ratio) in enumerate(grid):
         n0 = ratio * n1
         n_eff = n0 * n1 / (n0 + n1)
+        centred = law(d, 0.0)
+
+        def replicate(key, b, centred=centred, n0=n0, n1=n1):
+            """The data of law(d, b) (the same draws: X1 = b e1 + U1), b dynamic: one compiled program per cell."""
+            X0, X1 = centred.sample(key, n0, n1)
+            test = theory.symmetry_test(LEARNER, X0, X1.at[:, 0].add(b))
+            return test.reject, test.statistic
+
         for j, h in enumerate(H):
             truth = law(d, B0 + h / np.sqrt(n_eff))
-
-            def replicate(key, truth=truth, n0=n0, n1=n1):
-                X0, X1 = truth.sample(key, n0, n1)
-                test = theory.symmetry_test(LEARNER, X0, X1)
-                return test.reject, test.statistic
-
-            (reject, stat), compile_s = map_replicates(replicate, seed, 100 * cell + j, reps, batch=64)
+            (reject, stat), compile_s = map_replicates(replicate, seed, 100 * cell + j, reps,
+                                                       args=(jnp.asarray(B0 + h / np.sqrt(n_eff)),), batch=64)
             cutoff = scipy.stats.chi2.ppf(0.95, d)
             ref = 0.05 if h == 0 else float(scipy.stats.ncx2.sf(cutoff, d, noncentrality(truth, n0, n1)))
             rate = float(np.mean(reject))

@@ -11,7 +11,7 @@ import pandas as pd
 from jax.sharding import SingleDeviceSharding
 
 from ._design import Study
-from ._kernel import cell_chunk, replicate_chunk
+from ._kernel import cell_chunk, shared_replicate_chunk
 from ._results import block_frame
 
 def block_size(chunk_size: int) -> int:
@@ -64,7 +64,7 @@ def map_replicates(replicate, seed: int, cell: int, reps: int, args=(), chunk_si
         if store is not None and store.has(f"cell{cell}", b):
             parts.append([np.load(io.BytesIO(v)) for v in pd.read_parquet(store.shard(f"cell{cell}", b)).iloc[0]])
             continue
-        compiled = compiled or CompiledCell(replicate_chunk(replicate), seed, cell, size, batch, args)
+        compiled = compiled or CompiledCell(shared_replicate_chunk(replicate), seed, cell, size, batch, args)
         leaves, tree = jax.tree_util.tree_flatten(compiled.block(b, reps))
         if store is not None:
             store.write(f"cell{cell}", b, pd.DataFrame({f"leaf{i}": [_npy(v)] for i, v in enumerate(leaves)}))

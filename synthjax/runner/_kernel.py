@@ -178,6 +178,13 @@ def _on_data(fn, n_data: int) -> Program:
 _SHARED = OwnedCache(keep=16)
 
 
+def shared_replicate_chunk(replicate) -> Program:
+    """``replicate_chunk(replicate)``, built once per replicate function (the last few are kept), so that calls of
+    ``map_replicates`` with one replicate and new dynamic arguments (a parameter value of the design) reuse its
+    compiled program."""
+    return _SHARED.get(("replicate", id(replicate)), (replicate,), lambda: replicate_chunk(replicate))
+
+
 def draw_chunk(study: Study, n0: int, n1: int):
     """The jitted real-data draw of a study's shape (n0, n1), compiled once and shared by its generators."""
     return _SHARED.get(("draw", id(study.dgp), n0, n1), (study.dgp,),

@@ -143,12 +143,28 @@ def _open_run(path: str):
     record = json.loads(run_file.read_text())
     store = RunStore.__new__(RunStore)          # read-only view: no design check, nothing written
     store.path, store.block_size = Path(path), int(record["block_size"])
-    return store, record["description"]["cells"]
+    return store, record["description"]
+
+
+def _own_replicate_status(store, description: dict) -> str:
+    """One line on a run directory of a study with its own replicate: its finished blocks per cell."""
+    import collections
+    done = collections.Counter(p.name.split("__b")[0] for p in (store.path / "shards").glob("*__b*.parquet"))
+    reps = description.get("reps")
+    per_cell = "?" if reps is None else str(-(-int(reps) // store.block_size))
+    cells = "; ".join(f"{cell}: {n} of {per_cell} blocks" for cell, n in sorted(done.items())) or "no block finished"
+    return (f"synthjax: {store.path} holds a study with its own replicate ({description.get('design', 'custom')}; "
+            f"blocks of {store.block_size} replicates): {cells}. Run its command again with the same --out to resume "
+            f"and collect (status and collect read grid-runner runs).")
 
 
 def _status(args) -> int:
     import pandas as pd
-    store, cells = _open_run(args.run)
+    store, description = _open_run(args.run)
+    if "cells" not in description:              # a study with its own replicate (map_replicates, CoDSA tables)
+        print(_own_replicate_status(store, description), file=sys.stderr)
+        return 0
+    cells = description["cells"]
     status = store.status(cells)
     with pd.option_context("display.width", 160, "display.max_colwidth", 80):
         print(status.to_string(index=False))
@@ -160,7 +176,10 @@ def _status(args) -> int:
 
 def _collect(args) -> int:
     import json
-    store, cells = _open_run(args.run)
+    store, description = _open_run(args.run)
+    if "cells" not in description:
+        raise SystemExit(_own_replicate_status(store, description))
+    cells = description["cells"]
     out = Path(args.run)
     table, summary = store.collect(cells, out / "results.parquet")
     status = store.status(cells)

@@ -206,7 +206,7 @@ def test_resume_skips_finished_shards_and_matches(tmp_path):
     assert not list((out / "shards").glob(".*tmp*"))
 
 
-def test_map_replicates_keeps_finished_blocks_and_resumes_to_the_same_numbers(tmp_path, monkeypatch):
+def test_map_replicates_keeps_finished_blocks_and_resumes_to_the_same_numbers(tmp_path, monkeypatch, capsys):
     """A study with its own replicate (``map_replicates``) with a ``replicate_store``: each block is a shard as soon as
     it is done; a rerun computes only lost blocks, reads the others back bit for bit (nested outputs, int and float
     leaves), compiles nothing when all are stored, and refuses a changed design or study file."""
@@ -233,6 +233,10 @@ def test_map_replicates_keeps_finished_blocks_and_resumes_to_the_same_numbers(tm
     for result in (first, again, read):
         jax.tree_util.tree_map(lambda u, v: np.testing.assert_array_equal(u, v, strict=True), plain, result)
     assert compile_s == 0.0
+    assert cli.main(["status", str(out)]) == 0                            # the CLI names what it holds
+    assert "cell2: 3 of 3 blocks" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="own replicate"):
+        cli.main(["collect", str(out)])
     with pytest.raises(DesignChanged, match="reps: 5 → 6"):
         replicate_store(out, dict(d=3), 7, 6, 2, study_file)
     study_file.write_text("# a study, edited\n")

@@ -28,12 +28,14 @@ FINE_GAMMA = np.round(np.linspace(0, 2, 201), 3)
 THEORY_COLUMNS = ["excess_risk_theory", "excess_risk_population", "gamma_theory_opt"]
 
 
+#: The design's DGP, one object for the study and its theory (``annotate``), so θ* is solved once per process.
+TRUTH = D.gaussian(np.zeros(10), np.ones(10) / np.sqrt(10), name="gaussian(d=10, delta=1)")
+
+
 def study(reps=None, seed=0, full=False) -> Study:
-    d = 10
-    truth = D.gaussian(np.zeros(d), np.ones(d) / np.sqrt(d), name="gaussian(d=10, delta=1)")
     generators = {"random oversampling": synth.random_oversampling(), "SMOTE (k=5)": synth.smote(5),
-                  "Gaussian fit (s=0.1)": synth.gaussian_fit(0.1), "oracle": synth.oracle(truth)}
-    return Study("quickstart", truth, generators, learn.logistic(ridge=1e-4),
+                  "Gaussian fit (s=0.1)": synth.gaussian_fit(0.1), "oracle": synth.oracle(TRUTH)}
+    return Study("quickstart", TRUTH, generators, learn.logistic(ridge=1e-4),
                  gamma=tuple(np.round(np.linspace(0, 2, 21), 2)), sizes=((2000, 100),),
                  reps=reps or 200, seed=seed)
 
@@ -47,7 +49,7 @@ def annotate(summary):
     design = study(reps=1)
     truth, learner = design.dgp, design.learner
     fitted = [g for g in design.synthesizers if g != "oracle"]
-    truth.theta_star(learner)           # memoised: solved once, outside the compiled prediction below
+    truth.theta_star(learner)           # memoised (solved by the run already): outside the compiled prediction below
     out = []
     for (n0, n1), cell in summary.groupby(["n0", "n1"]):
         n0, n1 = int(n0), int(n1)

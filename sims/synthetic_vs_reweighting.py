@@ -145,11 +145,11 @@ def figures(results, out):
     s = results.manifest["study"]
     caption = (f"mixed marginals (t₂.₂, contaminated Gaussian, log-normal), d = {D}, n0 = {N0}, n1 = {N1}; MLP 64-32 "
                f"(AdamW, 120 epochs); {s['reps']} reps; test {s['n_test']:,} per class; ±1.96 MCSE; seed {s['seed']}")
-    frame = summary.reset_index().assign(x=np.arange(len(summary)), group="mean test balanced log-loss")
+    frame = summary.reset_index().assign(test_loss_ci=lambda f: 1.96 * f.test_loss_mcse,
+                                         method=lambda f: f.method.str.replace("TG-VTSS-", "TG-VTSS ").str.replace(" ", "\n", n=1))
     path = out / "methods.png"
-    plot.curves(frame, "x", "test_loss", "group", se="test_loss_mcse", title="Synthetic vs non-synthetic remedies "
-                "(x: " + ", ".join(f"{i} {m}" for i, m in enumerate(summary.index)) + ")", xlabel="method",
-                ylabel="test balanced log-loss", caption_text=caption, path=path)
+    plot.bars(frame, "method", ["test_loss"], ["test_loss_ci"], ylabel="test balanced log-loss",
+              title="Synthetic vs non-synthetic remedies (mean, ±1.96 MCSE)", caption_text=caption, path=path)
     wide = per_rep.pivot(index="rep", columns="method", values="test_loss")
     best_tg = min((m for m in METHODS if m.startswith("TG-VTSS")), key=lambda m: summary.loc[m, "test_loss"])
     best_plain = min(METHODS[:3], key=lambda m: summary.loc[m, "test_loss"])

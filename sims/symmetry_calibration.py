@@ -62,9 +62,10 @@ def run(reps=None, seed=0, full=False):
             return test.reject, test.statistic
 
         for j, h in enumerate(H):
-            truth = law(d, B0 + h / np.sqrt(n_eff))
-            (reject, stat), compile_s = map_replicates(replicate, seed, 100 * cell + j, reps,
-                                                       args=(jnp.asarray(B0 + h / np.sqrt(n_eff)),), batch=64)
+            b = B0 + h / np.sqrt(n_eff)
+            truth = law(d, b)
+            (reject, stat), compile_s = map_replicates(replicate, seed, 100 * cell + j, reps, args=(jnp.asarray(b),),
+                                                       batch=64)
             cutoff = scipy.stats.chi2.ppf(0.95, d)
             ref = 0.05 if h == 0 else float(scipy.stats.ncx2.sf(cutoff, d, noncentrality(truth, n0, n1)))
             rate = float(np.mean(reject))

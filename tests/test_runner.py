@@ -16,7 +16,7 @@ from synthjax._compile_cache import CPU_OPTIONS, compiler_options
 from synthjax import dgp as D
 from synthjax import learn, synth
 from synthjax.learn import MAX_ITER
-from synthjax.runner import (DesignChanged, Study, cell_chunk, cell_replicate, evaluate_chunk, replicate_chunk,
+from synthjax.runner import (DesignChanged, LocalExecutor, Study, cell_chunk, cell_replicate, evaluate_chunk, replicate_chunk,
                              replicate_keys, run)
 
 
@@ -37,6 +37,20 @@ def test_chunk_size_does_not_change_numbers():
     for other in (b, c):
         pd.testing.assert_frame_equal(a, other, check_exact=True)
     assert len(a) == 160 * 3 and a.rep.nunique() == 160
+
+
+def test_compiling_the_next_cell_ahead_changes_no_number(x64):
+    """The local executor compiles cell i + 1 on the calling thread (under its ``enable_x64``) while cell i runs on a
+    worker thread: the same table, bit for bit, as cells one after another; a cell that fails to compile is
+    recorded and the cells after it still run."""
+    study = small_study(("ros", "smote", "oracle"), reps=16, synthesizers={
+        "ros": synth.random_oversampling(), "smote": synth.smote(50), "oracle": synth.oracle(small_study().dgp)})
+    ahead = run(study)
+    one_by_one = run(study, executor=LocalExecutor(compile_ahead=False))
+    pd.testing.assert_frame_equal(ahead.table, one_by_one.table, check_exact=True)
+    assert list(ahead.manifest["failed_cells"]) == list(one_by_one.manifest["failed_cells"]) != []
+    assert sorted(ahead.table.generator.unique()) == ["oracle", "ros"] and ahead.manifest["dtype"] == "float64"
+    assert ahead.table.risk.dtype == np.float64 and ahead.table.risk.map(lambda v: float(np.float32(v)) != v).any()
 
 
 def test_generators_share_real_data_and_do_not_shift_streams():

@@ -1,6 +1,7 @@
 """Running compiled cells: blocks of replicates as identical vmapped batches, dealt over the local devices."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
 
@@ -82,15 +83,34 @@ def _npy(array) -> bytes:
     return buffer.getvalue()
 
 
-def compute_cell(study: Study, size: int, risk_star, bayes: dict, evaluation, job, emit) -> dict:
-    """Compile the job's shape-cell (its generator's part; the shape's learner part once per shape) and hand each missing block's long-table rows to ``emit(block, frame)``;
-    return the cell's timings."""
-    t0, row = time.perf_counter(), job.row
-    chunk, sizes, batch = cell_chunk(study, row.generator, row.n0, row.n1)
-    dyn = (study.synthesizers[row.generator].hyper, jnp.asarray(sizes, jnp.int32), risk_star, study.learner.hyper,
-           evaluation)
-    compiled = CompiledCell(chunk, study.seed, row.cell, size, batch, dyn)
-    for b in job.blocks:
-        emit(b, block_frame(row, compiled.block(b, study.reps), sizes, study.gammas(row.n0, row.n1), b * size, bayes))
-    return dict(cell=int(row.cell), generator=row.generator, compile_s=compiled.compile_s,
-                total_s=time.perf_counter() - t0)
+@dataclasses.dataclass(frozen=True)
+class CellComputer:
+    """Compute a study's shape-cells in two steps: ``prepare(job)`` compiles the cell (its generator's part; the
+    shape's learner part once per shape), ``finish(job, compiled, emit)`` hands each missing block's long-table rows
+    to ``emit(block, frame)`` and returns the cell's timings. Calling it does both; ``LocalExecutor`` compiles the
+    next cell while the current one runs."""
+    study: Study
+    size: int
+    risk_star: object
+    bayes: dict
+    evaluation: object
+
+    def prepare(self, job) -> CompiledCell:
+        study, row = self.study, job.row
+        chunk, sizes, batch = cell_chunk(study, row.generator, row.n0, row.n1)
+        dyn = (study.synthesizers[row.generator].hyper, jnp.asarray(sizes, jnp.int32), self.risk_star,
+               study.learner.hyper, self.evaluation)
+        compiled = CompiledCell(chunk, study.seed, row.cell, self.size, batch, dyn)
+        compiled.sizes = sizes
+        return compiled
+
+    def finish(self, job, compiled: CompiledCell, emit) -> dict:
+        t0, row, study = time.perf_counter(), job.row, self.study
+        for b in job.blocks:
+            emit(b, block_frame(row, compiled.block(b, study.reps), compiled.sizes, study.gammas(row.n0, row.n1),
+                                b * self.size, self.bayes))
+        return dict(cell=int(row.cell), generator=row.generator, compile_s=compiled.compile_s,
+                    run_s=time.perf_counter() - t0, total_s=compiled.compile_s + time.perf_counter() - t0)
+
+    def __call__(self, job, emit) -> dict:
+        return self.finish(job, self.prepare(job), emit)

@@ -8,6 +8,8 @@ depend on where it ran: every worker runs the same compiled replicate program.
 from __future__ import annotations
 
 import dataclasses
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator
 
 from ._results import jax_flags
@@ -21,15 +23,63 @@ class CellJob:
     blocks: tuple
 
 
+class Cancelled(Exception):
+    """The run stopped (an error or an interrupt on the driver): a cell running in the background stops at its next
+    block."""
+
+
+@dataclasses.dataclass(frozen=True)
 class LocalExecutor:
-    """Run cells one after another in this process, writing each block as soon as it is done."""
+    """Run cells one after another in this process, writing each block as soon as it is done. With
+    ``compile_ahead`` (default) and a ``compute`` that can ``prepare`` a cell apart from running it
+    (``CellComputer``), the next cell is traced and compiled on this thread while the current cell's blocks run on
+    a worker thread: on a CPU whose cores a single cell does not keep busy, and on an accelerator, most of the
+    compilation is hidden. The numbers are the same (each cell runs its own compiled program either way).
+    Tracing stays on the calling thread, under its JAX configuration (``jax.enable_x64`` and the like)."""
+    compile_ahead: bool = True
 
     def run_cells(self, compute: Callable, jobs: Iterable[CellJob], write: Callable) -> Iterator:
-        for job in jobs:
+        if not (self.compile_ahead and hasattr(compute, "prepare")):
+            for job in jobs:
+                try:
+                    yield job, compute(job, lambda b, frame, job=job: write(job, b, frame))
+                except Exception as err:  # noqa: BLE001 - a failing cell is recorded, the grid goes on
+                    yield job, err
+            return
+        stop = threading.Event()
+
+        def finish(job, compiled):
+            def emit(b, frame):
+                if stop.is_set():
+                    raise Cancelled(job.name)
+                write(job, b, frame)
+            return compute.finish(job, compiled, emit)
+
+        def outcome(future):
             try:
-                yield job, compute(job, lambda b, frame, job=job: write(job, b, frame))
+                return future.result()
             except Exception as err:  # noqa: BLE001 - a failing cell is recorded, the grid goes on
-                yield job, err
+                return err
+
+        with ThreadPoolExecutor(1, thread_name_prefix="synthjax-cell") as worker:
+            running = None                              # (job, future) of the cell whose blocks are running
+            try:
+                for job in jobs:
+                    try:
+                        compiled = compute.prepare(job)    # while the previous cell runs
+                    except Exception as err:  # noqa: BLE001
+                        compiled = err
+                    if running is not None:
+                        yield running[0], outcome(running[1])
+                    if isinstance(compiled, Exception):
+                        running = None
+                        yield job, compiled
+                    else:
+                        running = (job, worker.submit(finish, job, compiled))
+                if running is not None:
+                    yield running[0], outcome(running[1])
+            finally:
+                stop.set()
 
 
 def _ray_cell(compute, job, flags):

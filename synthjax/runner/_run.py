@@ -5,7 +5,6 @@ import dataclasses
 import platform
 import sys
 import time
-from functools import partial
 from pathlib import Path
 
 import jax
@@ -17,7 +16,7 @@ from .. import metrics as M
 from .._compile_cache import xla_settings
 from .._validate import InvalidParameterError
 from ._design import Study, cell_name
-from ._execute import block_size, compute_cell
+from ._execute import CellComputer, block_size
 from ._executors import CellJob, LocalExecutor
 from ._memory import ROW_BYTES, memory_block_size, parse_bytes, peak_rss
 from ._results import Results, jax_flags, summarise, versions
@@ -105,7 +104,7 @@ def run(study: Study, verbose: bool = False, out=None, shard: tuple | None = Non
             frames.append(frame)
         progress.advance(size, f"{job.row.generator} n0={job.row.n0} n1={job.row.n1}")
 
-    compute = partial(compute_cell, study, size, risk_star, bayes, evaluation)
+    compute = CellComputer(study, size, risk_star, bayes, evaluation)
 
     def settle(job, outcome):
         if store is not None:

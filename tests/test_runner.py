@@ -53,6 +53,37 @@ def test_compiling_the_next_cell_ahead_changes_no_number(x64):
     assert ahead.table.risk.dtype == np.float64 and ahead.table.risk.map(lambda v: float(np.float32(v)) != v).any()
 
 
+def test_an_interrupt_while_compiling_ahead_stops_the_running_cell_at_its_next_block():
+    """Ctrl-C arrives on the driver while it compiles cell 3 and cell 2's blocks run on the worker: the run stops, the
+    worker finishes the block in hand and writes no further block (finished blocks stay written)."""
+    import threading
+    import time
+    from synthjax.runner import CellJob
+    written, started = [], threading.Event()
+
+    class Cells:
+        def prepare(self, job):
+            if job.name == "c3":
+                started.wait(5)
+                raise KeyboardInterrupt
+            return job
+
+        def finish(self, job, compiled, emit):
+            for b in job.blocks:
+                time.sleep(0.02)
+                emit(b, None)
+                if job.name == "c2":
+                    started.set()          # cell 2 has written a block: now the interrupt comes
+            return {}
+
+    jobs = [CellJob(None, name, tuple(range(50))) for name in ("c1", "c2", "c3")]
+    with pytest.raises(KeyboardInterrupt):
+        for job, outcome in LocalExecutor().run_cells(Cells(), jobs, lambda job, b, frame: written.append((job.name, b))):
+            assert outcome == {}
+    assert [b for name, b in written if name == "c1"] == list(range(50))
+    assert 1 <= len([b for name, b in written if name == "c2"]) < 50
+
+
 def test_generators_share_real_data_and_do_not_shift_streams():
     one = run(small_study(("smote",), reps=16)).table
     two = run(small_study(("ros", "smote"), reps=16)).table

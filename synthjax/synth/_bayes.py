@@ -98,5 +98,6 @@ def bayesian_gaussian(kappa0: float = 0.01, psi0: float = 1.0, nu0: float | None
             mu = post.mu + L @ jax.random.normal(km, (d,), post.mu.dtype) / jnp.sqrt(post.kappa)
             X = mu[None, :] + jax.random.normal(kx, (m, d), post.mu.dtype) @ L.T
         return SynthSample(X.astype(post.mu.dtype), Provenance())
+    _sample = jax.jit(_sample, static_argnums=2)     # an eager call: one compiled program, not one per operation
 
     return Synthesizer(f"bayesian_gaussian_{mode}", fit, sample, default)

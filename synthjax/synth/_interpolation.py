@@ -6,6 +6,7 @@ the stacked data [X_min; X_maj], so an index < n1 is a minority point and n1 + j
 from __future__ import annotations
 
 import warnings
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -24,11 +25,12 @@ class InterpolationState(NamedTuple):
     n_eligible: jax.Array  # () number of minority points with positive base probability
 
 
+@partial(jax.jit, static_argnames=("m", "majority_step"))
 def interpolate(key, state: InterpolationState, m: int, majority_step: float | None = None):
     """x̃ = x_b + s (x_nb − x_b): b ~ base_p, nb uniform among the k neighbours of b, s = u ~ U(0, 1).
 
     With ``majority_step`` (Borderline-SMOTE 2, imbalanced-learn's law), a step toward a majority
-    neighbour is s = u·v with v ~ U(0, majority_step). Returns (X, Provenance).
+    neighbour is s = u·v with v ~ U(0, majority_step). Returns (X, Provenance). Jitted (m and majority_step static).
     """
     kb, kc, ku, kv = jax.random.split(key, 4)
     n1, k = state.nn.shape

@@ -1,6 +1,8 @@
 """Exact k-nearest-neighbour search (Euclidean), dense or blocked, jit/vmap-safe."""
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 
@@ -12,6 +14,7 @@ DENSE_CELLS = 2 ** 22
 EXTRA_CANDIDATES = 3
 
 
+@partial(jax.jit, static_argnames=("k", "block"))
 def knn(query, ref, k: int, self_index=None, block: int = 256, groups=None):
     """(nq, k) indices of the k nearest rows of ``ref`` for each row of ``query``, nearest first.
 
@@ -26,7 +29,7 @@ def knn(query, ref, k: int, self_index=None, block: int = 256, groups=None):
     (n_ref,)) keeps each query row's search within its own group (a row with fewer than k others in its group gets
     those first, then arbitrary rows at infinite distance). Dense when nq·n_ref ≤ 2²² cells;
     otherwise the query rows are processed in blocks of ``block`` under ``lax.map`` so memory stays
-    O(block · n_ref).
+    O(block · n_ref). Jitted (k and block static): an eager call is one compiled program, not one per operation.
     """
     centre = jnp.mean(ref, axis=0)
     ref_c = ref - centre[None, :]

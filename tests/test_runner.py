@@ -498,3 +498,14 @@ def test_batched_linear_algebra_calls_side_by_side_do_not_deadlock():
             "[jax.block_until_ready(f(S, S + i)) for i in range(5)]; print('returned')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert "returned" in out.stdout
+
+
+def test_fingerprint_sees_through_jit():
+    """A jitted function in a design is keyed by the function it wraps (its code and closure), not by its type."""
+    from synthjax.runner import fingerprint
+
+    def make(k):
+        def scale(x):
+            return x * k
+        return jax.jit(scale)
+    assert fingerprint(make(2)) == fingerprint(make(2)) != fingerprint(make(3))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
+import jax
+
 
 class DGP(NamedTuple):
     """A two-class data-generating process (class 0 = majority, class 1 = minority).
@@ -38,3 +40,10 @@ class DGP(NamedTuple):
     class_law: Callable
     population_metrics: Callable
     bayes_metrics: Callable
+
+
+def jitted_samplers(sample, sample_class, bayes_score):
+    """A DGP factory's ``sample``, ``sample_class`` and ``bayes_score``, jitted (sizes and class label static): an eager
+    draw or Bayes score is one compiled program instead of one per operation; inside a jitted program they inline."""
+    return (jax.jit(sample, static_argnums=(1, 2)), jax.jit(sample_class, static_argnums=(1, 2)),
+            jax.jit(bayes_score))

@@ -10,7 +10,7 @@ import numpy as np
 from .._newton import autodiff_newton_step, newton_minimise
 from .._validate import InvalidParameterError, check_float, check_int
 from ..learn import LinearParams
-from ._core import DGP
+from ._core import DGP, jitted_samplers
 from ._laws import GaussianLaw, law_risk, score_law
 from ._metrics import gaussian_score_metrics, sample_metrics
 
@@ -86,6 +86,8 @@ def gaussian(mu0, mu1, cov0=None, cov1=None, dtype=None, name: str = "gaussian")
 
     def bayes_score(X):
         return _log_density(X, p.mu1, p.chol1) - _log_density(X, p.mu0, p.chol0)
+
+    sample, sample_class, bayes_score = jitted_samplers(sample, sample_class, bayes_score)
 
     laws = (GaussianLaw(p.mu0, p.chol0), GaussianLaw(p.mu1, p.chol1))
 

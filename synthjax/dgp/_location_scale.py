@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import InvalidParameterError, check_choice, check_int
-from ._core import DGP
+from ._core import DGP, jitted_samplers
 from ._gaussian import gaussian, lda_start, memoised_theta_star, minimise_population_risk
 from ._laws import LocationScaleLaw, law_risk
 from ._metrics import sample_metrics
@@ -86,6 +86,8 @@ def location_scale(mu0, mu1, scale0=1.0, scale1=1.0, noise: str = "uniform", mc_
             inside = jnp.all(jnp.abs(X - mus[c][None, :]) <= np.sqrt(3.0) * scales[c][None, :], axis=1)
             return jnp.where(inside, -jnp.sum(jnp.log(2 * np.sqrt(3.0) * scales[c])), -jnp.inf)
         return log_density(1) - log_density(0)
+
+    sample, sample_class, bayes_score = jitted_samplers(sample, sample_class, bayes_score)
 
     def population_risk(loss, params):
         return 0.5 * (law_risk(laws[0], loss, params, 0) + law_risk(laws[1], loss, params, 1))

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import InvalidParameterError
-from ._core import DGP
+from ._core import DGP, jitted_samplers
 from ._gaussian import _as_matrix, _log_density, lda_start, memoised_theta_star, minimise_population_risk
 from ._laws import GaussianLaw, MixtureLaw
 from ._metrics import mixture_oracles
@@ -61,6 +61,8 @@ def gaussian_mixture(mu0, means, weights=None, cov0=None, cov1=None, dtype=None,
     def bayes_score(X):
         comps = jnp.stack([_log_density(X, p.means[k], p.chol1) for k in range(K)], axis=1)
         return jax.scipy.special.logsumexp(comps, axis=1, b=p.weights[None, :]) - _log_density(X, p.mu0, p.chol0)
+
+    sample, sample_class, bayes_score = jitted_samplers(sample, sample_class, bayes_score)
 
     population_risk, population_metrics, bayes_metrics = mixture_oracles(laws, sample_class, bayes_score,
                                                                          20261122, mc_size)

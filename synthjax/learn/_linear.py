@@ -108,10 +108,8 @@ def _check_fit(X, y, w, owner):
         check_vector(w, "w", owner, n=X.shape[0], lo=0.0)
 
 
-def _prepare(X, y, w, intercept, owner=None):
-    """(Xa, y, w, v = w / Σw): the design with its intercept column; checks the inputs when ``owner`` is given."""
-    if owner is not None:
-        _check_fit(X, y, w, owner)
+def _prepare(X, y, w, intercept):
+    """(Xa, y, w, v = w / Σw): the design with its intercept column (the inputs checked before, ``_check_fit``)."""
     Xa = _augment(X, intercept)
     w = jnp.ones(X.shape[0], X.dtype) if w is None else jnp.asarray(w, X.dtype)
     return Xa, jnp.asarray(y, X.dtype), w, w / jnp.sum(w)
@@ -315,8 +313,12 @@ def least_squares(ridge: float = 0.0, intercept: bool = True, targets: tuple[flo
     loss.quadratic = True   # lets oracles use exact second-moment formulas under non-Gaussian laws
 
     def fit(X, y, w=None, hyper=None):
-        hyper = default_hyper if hyper is None else hyper
-        Xa, y, w, v = _prepare(X, y, w, intercept, "least_squares.fit")
+        _check_fit(X, y, w, "least_squares.fit")
+        return solve(X, y, w, default_hyper if hyper is None else hyper)
+
+    @jax.jit
+    def solve(X, y, w, hyper):
+        Xa, y, w, v = _prepare(X, y, w, intercept)
         p = Xa.shape[1]
         lam = jnp.asarray(hyper.ridge, X.dtype) * _penalty(p, intercept, X.dtype)
         # ∇L = 2 Xaᵀ v (s − t) + λθ = 0  ⇔  (2 Xaᵀ V Xa + Λ) θ = 2 Xaᵀ V t

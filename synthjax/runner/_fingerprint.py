@@ -9,8 +9,8 @@ import numpy as np
 
 
 def fingerprint(obj, _depth: int = 0) -> str:
-    """A stable hash of a design object: arrays by value, functions by code and closure contents
-    (so a factory's static settings such as SMOTE's k count), containers recursively."""
+    """A stable hash of a design object: arrays by value, functions (jitted ones: what they wrap) by code and closure
+    contents (so a factory's static settings such as SMOTE's k count), containers recursively."""
     h = hashlib.sha256()
 
     def feed(o, depth):
@@ -31,6 +31,8 @@ def fingerprint(obj, _depth: int = 0) -> str:
             h.update(type(o).__name__.encode())
             for x in o:
                 feed(x, depth + 1)
+        elif callable(o) and not hasattr(o, "__code__") and hasattr(o, "__wrapped__"):   # a jitted function
+            feed(o.__wrapped__, depth + 1)
         elif callable(o) and hasattr(o, "__code__"):
             h.update(o.__qualname__.encode() + o.__code__.co_code)
             for cell in o.__closure__ or ():

@@ -47,3 +47,9 @@ def jitted_samplers(sample, sample_class, bayes_score):
     draw or Bayes score is one compiled program instead of one per operation; inside a jitted program they inline."""
     return (jax.jit(sample, static_argnums=(1, 2)), jax.jit(sample_class, static_argnums=(1, 2)),
             jax.jit(bayes_score))
+
+
+def jitted_oracles(population_risk, population_metrics):
+    """A DGP factory's ``population_risk`` (the loss static) and ``population_metrics``, jitted: an eager call is one
+    compiled program instead of one per operation; inside a jitted program they inline."""
+    return jax.jit(population_risk, static_argnums=0), jax.jit(population_metrics)

@@ -10,7 +10,7 @@ import numpy as np
 from .._newton import autodiff_newton_step, newton_minimise
 from .._validate import InvalidParameterError, check_float, check_int
 from ..learn import LinearParams
-from ._core import DGP, jitted_samplers
+from ._core import DGP, jitted_oracles, jitted_samplers
 from ._laws import GaussianLaw, law_risk, score_law
 from ._metrics import gaussian_score_metrics, sample_metrics
 
@@ -100,6 +100,8 @@ def gaussian(mu0, mu1, cov0=None, cov1=None, dtype=None, name: str = "gaussian")
     def population_metrics(params, prevalence=0.5):
         (m0, sd0), (m1, sd1) = score_law(laws[0], params), score_law(laws[1], params)
         return gaussian_score_metrics(m0, sd0, m1, sd1, prevalence)
+
+    population_risk, population_metrics = jitted_oracles(population_risk, population_metrics)
 
     def population_auroc(params):
         return population_metrics(params)["auroc"]

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import InvalidParameterError, check_choice, check_int
-from ._core import DGP, jitted_samplers
+from ._core import DGP, jitted_oracles, jitted_samplers
 from ._gaussian import gaussian, lda_start, memoised_theta_star, minimise_population_risk
 from ._laws import LocationScaleLaw, law_risk
 from ._metrics import sample_metrics
@@ -98,6 +98,8 @@ def location_scale(mu0, mu1, scale0=1.0, scale1=1.0, noise: str = "uniform", mc_
         """Monte Carlo on the first 2¹⁶ fixed draws of each class (SE below 2e-3), at prevalence π."""
         s0, s1 = (laws[c].sample[:n_mc] @ params.coef + params.intercept for c in (0, 1))
         return sample_metrics(s0, s1, prevalence)
+
+    population_risk, population_metrics = jitted_oracles(population_risk, population_metrics)
 
     def population_auroc(params):
         return population_metrics(params)["auroc"]

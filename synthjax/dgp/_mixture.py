@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import InvalidParameterError
-from ._core import DGP, jitted_samplers
+from ._core import DGP, jitted_oracles, jitted_samplers
 from ._gaussian import _as_matrix, _log_density, lda_start, memoised_theta_star, minimise_population_risk
 from ._laws import GaussianLaw, MixtureLaw
 from ._metrics import mixture_oracles
@@ -66,6 +66,7 @@ def gaussian_mixture(mu0, means, weights=None, cov0=None, cov1=None, dtype=None,
 
     population_risk, population_metrics, bayes_metrics = mixture_oracles(laws, sample_class, bayes_score,
                                                                          20261122, mc_size)
+    population_risk, population_metrics = jitted_oracles(population_risk, population_metrics)
 
     mix_cov = cov1 + (means - weights @ means).T @ np.diag(weights) @ (means - weights @ means)
 

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import InvalidParameterError, check_float, check_int
-from ._core import DGP, jitted_samplers
+from ._core import DGP, jitted_oracles, jitted_samplers
 from ._gaussian import memoised_theta_star, minimise_population_risk
 from ._laws import MixtureLaw
 from ._metrics import mixture_oracles
@@ -86,6 +86,7 @@ def two_point_logistic(d: int = 20, a: float = 5.0, b: float = 1.0, c: float = 1
 
     population_risk, population_metrics, bayes_metrics = mixture_oracles(laws, sample_class, bayes_score,
                                                                          20261130, mc_size)
+    population_risk, population_metrics = jitted_oracles(population_risk, population_metrics)
 
     @memoised_theta_star
     def theta_star(learner):

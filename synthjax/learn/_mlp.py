@@ -99,6 +99,7 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
     def score(params: MLPParams, X):
         out = network(X.dtype).apply(params.net, (X - params.center[None, :]) / params.scale[None, :])
         return out if multiclass else out[:, 0]
+    score = jax.jit(score)          # an eager call: one compiled program, not one per layer operation
 
     def labels(y, dtype):
         return one_hot_labels(y, n_classes, dtype, "learn.mlp") if multiclass else jnp.asarray(y, dtype)

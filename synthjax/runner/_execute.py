@@ -86,7 +86,7 @@ def _npy(array) -> bytes:
 @dataclasses.dataclass(frozen=True)
 class CellComputer:
     """Compute a study's shape-cells in two steps: ``prepare(job)`` compiles the cell (its generator's part; the
-    shape's learner part once per shape), ``finish(job, compiled, emit)`` hands each missing block's long-table rows
+    shape's learner part once per shape), ``finish(job, prepared, emit)`` hands each missing block's long-table rows
     to ``emit(block, frame)`` and returns the cell's timings. Calling it does both; ``LocalExecutor`` compiles the
     next cell while the current one runs."""
     study: Study
@@ -95,22 +95,23 @@ class CellComputer:
     bayes: dict
     evaluation: object
 
-    def prepare(self, job) -> CompiledCell:
+    def prepare(self, job) -> tuple:
+        """(the compiled cell, its synthetic sizes)."""
         study, row = self.study, job.row
         chunk, sizes, batch = cell_chunk(study, row.generator, row.n0, row.n1)
         dyn = (study.synthesizers[row.generator].hyper, jnp.asarray(sizes, jnp.int32), self.risk_star,
                study.learner.hyper, self.evaluation)
-        compiled = CompiledCell(chunk, study.seed, row.cell, self.size, batch, dyn)
-        compiled.sizes = sizes
-        return compiled
+        return CompiledCell(chunk, study.seed, row.cell, self.size, batch, dyn), sizes
 
-    def finish(self, job, compiled: CompiledCell, emit) -> dict:
-        t0, row, study = time.perf_counter(), job.row, self.study
+    def finish(self, job, prepared: tuple, emit) -> dict:
+        (compiled, sizes), row, study = prepared, job.row, self.study
+        t0 = time.perf_counter()
         for b in job.blocks:
-            emit(b, block_frame(row, compiled.block(b, study.reps), compiled.sizes, study.gammas(row.n0, row.n1),
+            emit(b, block_frame(row, compiled.block(b, study.reps), sizes, study.gammas(row.n0, row.n1),
                                 b * self.size, self.bayes))
-        return dict(cell=int(row.cell), generator=row.generator, compile_s=compiled.compile_s,
-                    run_s=time.perf_counter() - t0, total_s=compiled.compile_s + time.perf_counter() - t0)
+        run_s = time.perf_counter() - t0
+        return dict(cell=int(row.cell), generator=row.generator, compile_s=compiled.compile_s, run_s=run_s,
+                    total_s=compiled.compile_s + run_s)
 
     def __call__(self, job, emit) -> dict:
         return self.finish(job, self.prepare(job), emit)

@@ -48,12 +48,12 @@ class LocalExecutor:
             return
         stop = threading.Event()
 
-        def finish(job, compiled):
+        def finish(job, prepared):
             def emit(b, frame):
                 if stop.is_set():
                     raise Cancelled(job.name)
                 write(job, b, frame)
-            return compute.finish(job, compiled, emit)
+            return compute.finish(job, prepared, emit)
 
         def outcome(future):
             try:
@@ -66,16 +66,16 @@ class LocalExecutor:
             try:
                 for job in jobs:
                     try:
-                        compiled = compute.prepare(job)    # while the previous cell runs
+                        prepared = compute.prepare(job)    # while the previous cell runs
                     except Exception as err:  # noqa: BLE001
-                        compiled = err
+                        prepared = err
                     if running is not None:
                         yield running[0], outcome(running[1])
-                    if isinstance(compiled, Exception):
+                    if isinstance(prepared, Exception):
                         running = None
-                        yield job, compiled
+                        yield job, prepared
                     else:
-                        running = (job, worker.submit(finish, job, compiled))
+                        running = (job, worker.submit(finish, job, prepared))
                 if running is not None:
                     yield running[0], outcome(running[1])
             finally:

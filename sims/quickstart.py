@@ -41,7 +41,8 @@ def study(reps=None, seed=0, full=False) -> Study:
 
 
 def annotate(summary):
-    """Add the theory's prediction beside each simulated mean: ``excess_risk_theory`` (first order:
+    """Add the theory's prediction beside each simulated mean (it needs the design columns only, so ``synthjax run``
+    computes it while the replicates run): ``excess_risk_theory`` (first order:
     bias + variance), ``excess_risk_population`` (the population fit's excess risk: the bias alone, exact)
     and ``gamma_theory_opt`` (the first-order prediction's best γ). All predictions of a cell are one
     compiled call: the fitted generators' marginal laws in one loop (``synth.one_of``), the oracle's law exact
@@ -49,7 +50,7 @@ def annotate(summary):
     design = study(reps=1)
     truth, learner = design.dgp, design.learner
     fitted = [g for g in design.synthesizers if g != "oracle"]
-    truth.theta_star(learner)           # memoised (solved by the run already): outside the compiled prediction below
+    truth.theta_star(learner)           # memoised per process: outside the compiled prediction below
     out = []
     for (n0, n1), cell in summary.groupby(["n0", "n1"]):
         n0, n1 = int(n0), int(n1)

@@ -174,12 +174,15 @@ def test_failed_replicates_are_kept_with_status_and_nan():
 
 
 def test_results_save_and_manifest(tmp_path):
-    res = run(small_study(("ros",), reps=8, n_test=50))
+    study = small_study(("ros", "oracle"), reps=8, n_test=50, sizes=((60, 12), (40, 12)))
+    res = run(study)
     out = res.save(tmp_path / "run")
     table = pd.read_parquet(out / "results.parquet")
     summary = pd.read_parquet(out / "summary.parquet")
+    design_rows = study.size_table()                              # what `annotate` is given before the run
+    pd.testing.assert_frame_equal(summary[list(design_rows)], design_rows, check_dtype=False)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert len(table) == 8 * 3 and {"test_auroc", "test_auprc", "test_best_ba", "status"} <= set(table)
+    assert len(table) == 8 * 3 * 4 and {"test_auroc", "test_auprc", "test_best_ba", "status"} <= set(table)
     assert {"excess_risk", "excess_risk_mcse", "n_failed", "reps"} <= set(summary)
     assert manifest["study"]["reps"] == 8 and manifest["study"]["seed"] == 0
     assert {"jax_enable_x64", "jax_default_prng_impl"} <= set(manifest["jax_flags"])
@@ -212,11 +215,17 @@ def test_cli_runs_a_study_file(tmp_path, capsys):
         "def study(reps=None, seed=0, full=False):\n"
         "    t = dgp.mean_shift(2)\n"
         "    return Study('mini', t, {'smote': synth.smote(3)}, learn.logistic(1e-3), (0.0, 1.0), ((30, 6),),\n"
-        "                 reps=reps or 4, seed=seed)\n")
+        "                 reps=reps or 4, seed=seed)\n"
+        "def annotate(summary):\n"                      # runs on the design rows while the replicates compute
+        "    assert 'excess_risk' not in summary\n"
+        "    return summary.assign(predicted=summary.n0 + 2.0 * summary.n_syn)\n")
     assert cli.main(["run", str(study_file), "--reps", "3", "--out", str(tmp_path / "o"), "--seed", "2"]) == 0
     printed = capsys.readouterr().out
     assert "excess_risk" in printed and "smote" in printed
     assert len(printed.strip().splitlines()) == 2                    # header and the γ = 1 row (PRINT_ROWS)
+    summary = pd.read_parquet(tmp_path / "o" / "summary.parquet")    # the predictions joined row by row
+    assert len(summary) == 2 and (summary.predicted == summary.n0 + 2.0 * summary.n_syn).all()
+    assert summary.excess_risk.notna().all()
     assert (tmp_path / "o" / "excess_risk.png").stat().st_size > 0 and (tmp_path / "o" / "excess_risk.pdf").exists()
     with pytest.raises(SystemExit):
         cli.main(["run", str(tmp_path / "missing.py")])

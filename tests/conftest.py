@@ -29,3 +29,24 @@ def x64():
     """Run the test body with 64-bit floats (for comparisons to the last digits)."""
     with jax.enable_x64(True):
         yield
+
+
+@pytest.fixture
+def programs():
+    """``programs(call) -> int``: how many programs ``call()`` compiles (or reads from the persistent cache)."""
+    import jax.monitoring
+    events = []
+
+    def listen(event, duration, **kw):
+        if event.endswith(("backend_compile_duration", "cache_retrieval_time_sec")):
+            events.append(event)
+
+    def count(call):
+        events.clear()
+        jax.monitoring.register_event_duration_secs_listener(listen)
+        try:
+            call()
+        finally:
+            jax.monitoring.unregister_event_duration_listener(listen)
+        return len(events)
+    return count

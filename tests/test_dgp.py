@@ -150,3 +150,24 @@ def test_two_point_logistic_is_locally_symmetric(x64):
     np.testing.assert_allclose(truth.bayes_score(jnp.array([[0.0] * 6])), [-np.log(pi1 / (1 - pi1))])
     with pytest.raises(InvalidParameterError, match="'a'"):
         D.two_point_logistic(a=0.0)
+
+
+def test_oracles_of_a_second_dgp_of_one_family_compile_nothing(programs):
+    """θ*, the population risk and the population metrics take a DGP's class laws as arguments: a second DGP of the
+    same family and dimension (other means, other covariances) reuses the first one's compiled programs, and its
+    answers are its own (θ* of equal-covariance Gaussians is the LLR)."""
+    learner = logistic()
+    first, second = (D.gaussian(np.zeros(3), mu, cov, cov) for mu, cov in ((np.r_[1.0, 0.0, 0.0], None),
+                                                                       (np.r_[0.3, -0.5, 0.2], np.diag([2.0, 1.0, 0.5]))))
+    mixtures = [D.gaussian_mixture(np.zeros(2), means) for means in ([[2.0, 1.0], [2.0, -1.0]], [[1.0, 0.5], [0.0, -1.0]])]
+
+    def oracles(truth):
+        theta = truth.theta_star(learner)
+        return theta, truth.population_risk(learner.loss, theta), truth.population_metrics(theta)["auroc"]
+    assert programs(lambda: oracles(first)) >= 3
+    assert programs(lambda: oracles(mixtures[0])) >= 2
+    assert programs(lambda: oracles(second)) == 0
+    assert programs(lambda: oracles(mixtures[1])) == 0
+    theta = second.theta_star(learner)
+    np.testing.assert_allclose(theta.coef, np.r_[0.3, -0.5, 0.2] / np.r_[2.0, 1.0, 0.5], rtol=1e-4)
+    assert float(oracles(first)[1]) != float(oracles(second)[1])

@@ -206,27 +206,12 @@ def test_certified_full_newton_steps_decrease_the_logistic_objective(x64):
     assert (False, False) in outcomes            # an uncertified full step that raises f: damping is still needed
 
 
-def test_eager_calls_compile_one_program_each():
+def test_eager_calls_compile_one_program_each(programs):
     """Called eagerly (a notebook, a test), a fit, a synthesizer or a DGP draw compiles one program (plus a few small
     ones), not one per operation: 44, 35, 65 and 8 programs before (logistic, least squares, SMOTE fit + sample, DGP
     draw on fresh shapes)."""
-    import jax.monitoring
     from synthjax import dgp as D
     from synthjax import synth
-    events = []
-
-    def listen(event, duration, **kw):
-        if event.endswith(("backend_compile_duration", "cache_retrieval_time_sec")):
-            events.append(event)
-
-    def programs(call):
-        events.clear()
-        jax.monitoring.register_event_duration_secs_listener(listen)
-        try:
-            call()
-        finally:
-            jax.monitoring.unregister_event_duration_listener(listen)
-        return len(events)
     rng = np.random.default_rng(0)
     X = jnp.asarray(rng.normal(size=(37, 3)), jnp.float32)
     y = jnp.asarray(rng.random(37) < 0.3, jnp.float32)

@@ -509,8 +509,11 @@ def test_batched_linear_algebra_calls_side_by_side_do_not_deadlock():
     assert "returned" in out.stdout
 
 
-def test_fingerprint_sees_through_jit():
-    """A jitted function in a design is keyed by the function it wraps (its code and closure), not by its type."""
+def test_fingerprint_sees_through_jit_and_partial():
+    """A jitted function in a design is keyed by the function it wraps (its code and closure), not by its type; a
+    partial one (a DGP's oracle bound to its class laws) also by its bound arguments."""
+    from functools import partial
+
     from synthjax.runner import fingerprint
 
     def make(k):
@@ -518,3 +521,6 @@ def test_fingerprint_sees_through_jit():
             return x * k
         return jax.jit(scale)
     assert fingerprint(make(2)) == fingerprint(make(2)) != fingerprint(make(3))
+    assert fingerprint(partial(make(2), 1.0)) == fingerprint(partial(make(2), 1.0)) != fingerprint(partial(make(2), 2.0))
+    near, far = (D.gaussian(np.zeros(2), np.r_[delta, 0.0]).population_risk for delta in (1.0, 2.0))
+    assert fingerprint(near) != fingerprint(far)

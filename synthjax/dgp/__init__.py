@@ -1,8 +1,8 @@
 """Data-generating processes with their oracles (Bayes score, θ*, population risk)."""
 from ._codsa import (PAPER_SIZES, CoDSAData, codsa_classification, codsa_classification_pool, codsa_regression,
                      codsa_regression_region)
-from ._core import DGP
-from ._gaussian import GaussianParams, gaussian, mean_shift, minimise_population_risk
+from ._core import DGP, minimise_population_risk
+from ._gaussian import GaussianParams, gaussian, mean_shift
 from ._laws import GaussianLaw, LocationScaleLaw, MixtureLaw, SampleLaw, gaussian_expectation, law_risk, score_law
 from ._metrics import METRIC_NAMES, gaussian_score_metrics, sample_metrics
 from ._mixture import MixtureParams, gaussian_mixture

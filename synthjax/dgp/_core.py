@@ -1,9 +1,16 @@
 """The DGP interface: a sampler plus its oracle quantities."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, NamedTuple
 
 import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._newton import autodiff_newton_step, newton_minimise
+from ..learn import LinearParams
+from ._laws import balanced_law_risk
 
 
 class DGP(NamedTuple):
@@ -49,7 +56,41 @@ def jitted_samplers(sample, sample_class, bayes_score):
             jax.jit(bayes_score))
 
 
-def jitted_oracles(population_risk, population_metrics):
-    """A DGP factory's ``population_risk`` (the loss static) and ``population_metrics``, jitted: an eager call is one
-    compiled program instead of one per operation; inside a jitted program they inline."""
-    return jax.jit(population_risk, static_argnums=0), jax.jit(population_metrics)
+#: ``balanced_law_risk`` jitted with the loss static: the class laws are arguments, so every DGP whose laws have one
+#: structure and shape shares one compiled program (a DGP's arrays as constants would compile one per instance).
+_population_risk = jax.jit(balanced_law_risk, static_argnums=1)
+
+
+@partial(jax.jit, static_argnames=("loss", "intercept", "max_iter"))
+def _theta_star(laws, theta0, *, loss, intercept, max_iter):
+    """θ* = argmin_θ ``balanced_law_risk(laws, loss, θ)`` by damped Newton from θ0, and the gradient there."""
+    d = theta0.shape[0] - int(intercept)
+
+    def risk(theta):
+        return balanced_law_risk(laws, loss, split_theta(theta, d, intercept))
+    theta = newton_minimise(risk, autodiff_newton_step(risk), theta0, max_iter)[1]
+    return theta, jax.grad(risk)(theta)
+
+
+def split_theta(theta, d: int, intercept: bool) -> LinearParams:
+    """θ = (coef, intercept) as ``LinearParams`` (the intercept 0 for a learner without one)."""
+    return LinearParams(theta[:d], theta[d] if intercept else jnp.zeros((), theta.dtype))
+
+
+def law_population_risk(laws):
+    """A DGP's ``population_risk(loss, params)`` from its class laws (``balanced_law_risk``): eagerly, one compiled
+    program per law structure, shape and loss, shared by every DGP instance; inside a jitted program it inlines."""
+    return partial(_population_risk, laws)
+
+
+def minimise_population_risk(laws, learner, d: int, dtype, start=None, max_iter: int = 100) -> LinearParams:
+    """θ* = argmin of the balanced population risk under the class laws (``balanced_law_risk``, smooth and convex)
+    for the learner's loss, by damped Newton (``synthjax._newton``) from ``start`` (default 0): one compiled solve per
+    law structure, shape and loss, whatever the laws' values. Raises RuntimeError if the gradient is not driven to
+    ~√eps, e.g. when the population classes are separable by the learner."""
+    theta0 = jnp.zeros(d + int(learner.intercept), dtype) if start is None else jnp.asarray(start, dtype)
+    theta, g = _theta_star(laws, theta0, loss=learner.loss, intercept=learner.intercept, max_iter=max_iter)
+    bound = np.sqrt(float(jnp.finfo(dtype).eps)) * (1 + float(jnp.max(jnp.abs(theta))))
+    if not bool(jnp.all(jnp.isfinite(theta))) or float(jnp.max(jnp.abs(g))) > bound:
+        raise RuntimeError(f"θ* did not converge for {learner.name}: gradient norm {float(jnp.linalg.norm(g)):.3g}.")
+    return split_theta(theta, d, learner.intercept)

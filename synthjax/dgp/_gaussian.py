@@ -1,18 +1,18 @@
 """Two Gaussian classes N(μ0, Σ0) vs N(μ1, Σ1), with exact oracles for linear scores."""
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._newton import autodiff_newton_step, newton_minimise
 from .._validate import InvalidParameterError, check_float, check_int
 from ..learn import LinearParams
-from ._core import DGP, jitted_oracles, jitted_samplers
-from ._laws import GaussianLaw, law_risk, score_law
-from ._metrics import gaussian_score_metrics, sample_metrics
+from ._core import DGP, jitted_samplers, law_population_risk, minimise_population_risk
+from ._laws import GaussianLaw
+from ._metrics import gaussian_law_metrics, sample_metrics
 
 class GaussianParams(NamedTuple):
     mu0: jax.Array    # (d,)
@@ -94,14 +94,7 @@ def gaussian(mu0, mu1, cov0=None, cov1=None, dtype=None, name: str = "gaussian")
     def class_law(label):
         return laws[label]
 
-    def population_risk(loss, params):
-        return 0.5 * (law_risk(laws[0], loss, params, 0) + law_risk(laws[1], loss, params, 1))
-
-    def population_metrics(params, prevalence=0.5):
-        (m0, sd0), (m1, sd1) = score_law(laws[0], params), score_law(laws[1], params)
-        return gaussian_score_metrics(m0, sd0, m1, sd1, prevalence)
-
-    population_risk, population_metrics = jitted_oracles(population_risk, population_metrics)
+    population_risk, population_metrics = law_population_risk(laws), partial(gaussian_law_metrics, laws)
 
     def population_auroc(params):
         return population_metrics(params)["auroc"]
@@ -122,7 +115,7 @@ def gaussian(mu0, mu1, cov0=None, cov1=None, dtype=None, name: str = "gaussian")
 
     @memoised_theta_star
     def theta_star(learner):
-        return minimise_population_risk(population_risk, learner, d, dtype, lda_start(mu0, mu1, cov0, cov1, learner))
+        return minimise_population_risk(laws, learner, d, dtype, lda_start(mu0, mu1, cov0, cov1, learner))
 
     return DGP(name, d, p, sample, sample_class, bayes_score, population_risk, theta_star, population_auroc,
                class_law, population_metrics, bayes_metrics)
@@ -155,26 +148,3 @@ def memoised_theta_star(theta_star):
         return cached.cache[key][1]
     cached.cache = {}
     return cached
-
-
-def minimise_population_risk(population_risk, learner, d: int, dtype, start=None, max_iter: int = 100) -> LinearParams:
-    """θ* = argmin of a (smooth, convex) balanced population risk R(θ), by damped Newton (``synthjax._newton``,
-    one compiled solve per design cell). Raises RuntimeError if the gradient is not driven to ~√eps, e.g. when
-    the population classes are separable by the learner.
-    """
-    def split(theta):
-        return LinearParams(theta[:d], theta[d] if learner.intercept else jnp.zeros((), dtype))
-
-    def risk(theta):
-        return population_risk(learner.loss, split(theta))
-
-    @jax.jit
-    def solve(theta0):
-        theta = newton_minimise(risk, autodiff_newton_step(risk), theta0, max_iter)[1]
-        return theta, jax.grad(risk)(theta)
-
-    theta, g = solve(jnp.zeros(d + int(learner.intercept), dtype) if start is None else jnp.asarray(start, dtype))
-    bound = np.sqrt(float(jnp.finfo(dtype).eps)) * (1 + float(jnp.max(jnp.abs(theta))))
-    if not bool(jnp.all(jnp.isfinite(theta))) or float(jnp.max(jnp.abs(g))) > bound:
-        raise RuntimeError(f"θ* did not converge for {learner.name}: gradient norm {float(jnp.linalg.norm(g)):.3g}.")
-    return split(theta)

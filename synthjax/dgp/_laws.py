@@ -93,3 +93,9 @@ def law_risk(law, loss, params, label):
         return jnp.mean(loss(s, jnp.full_like(s, label)))
     m, sd = score_law(law, params)
     return gaussian_expectation(lambda s: loss(s, jnp.full_like(s, label)), m, sd)
+
+
+def balanced_law_risk(laws, loss, params):
+    """The balanced population risk ½E_{P0} ℓ(s, 0) + ½E_{P1} ℓ(s, 1) of the linear score under the class laws
+    ``laws = (law0, law1)`` (``law_risk``)."""
+    return 0.5 * (law_risk(laws[0], loss, params, 0) + law_risk(laws[1], loss, params, 1))

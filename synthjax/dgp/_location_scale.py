@@ -1,6 +1,7 @@
 """Two classes sharing a standardised noise law: X | y=c = μ_c + s_c ⊙ U (Ma & Zhang's linear designs)."""
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -8,10 +9,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import InvalidParameterError, check_choice, check_int
-from ._core import DGP, jitted_oracles, jitted_samplers
-from ._gaussian import gaussian, lda_start, memoised_theta_star, minimise_population_risk
-from ._laws import LocationScaleLaw, law_risk
-from ._metrics import sample_metrics
+from ._core import DGP, jitted_samplers, law_population_risk, minimise_population_risk
+from ._gaussian import gaussian, lda_start, memoised_theta_star
+from ._laws import LocationScaleLaw
+from ._metrics import fixed_sample_metrics, sample_metrics
 
 NOISES = ("gaussian", "uniform", "rademacher", "sphere")
 
@@ -89,17 +90,10 @@ def location_scale(mu0, mu1, scale0=1.0, scale1=1.0, noise: str = "uniform", mc_
 
     sample, sample_class, bayes_score = jitted_samplers(sample, sample_class, bayes_score)
 
-    def population_risk(loss, params):
-        return 0.5 * (law_risk(laws[0], loss, params, 0) + law_risk(laws[1], loss, params, 1))
-
     n_mc = min(mc_size, 2 ** 16)
-
-    def population_metrics(params, prevalence=0.5):
-        """Monte Carlo on the first 2¹⁶ fixed draws of each class (SE below 2e-3), at prevalence π."""
-        s0, s1 = (laws[c].sample[:n_mc] @ params.coef + params.intercept for c in (0, 1))
-        return sample_metrics(s0, s1, prevalence)
-
-    population_risk, population_metrics = jitted_oracles(population_risk, population_metrics)
+    population_risk = law_population_risk(laws)
+    # ranking metrics: Monte Carlo on the first 2¹⁶ fixed draws of each class (SE below 2e-3), at prevalence π
+    population_metrics = partial(fixed_sample_metrics, tuple(laws[c].sample[:n_mc] for c in (0, 1)))
 
     def population_auroc(params):
         return population_metrics(params)["auroc"]
@@ -109,7 +103,7 @@ def location_scale(mu0, mu1, scale0=1.0, scale1=1.0, noise: str = "uniform", mc_
 
     @memoised_theta_star
     def theta_star(learner):
-        return minimise_population_risk(population_risk, learner, d, dtype,
+        return minimise_population_risk(laws, learner, d, dtype,
                                         lda_start(mu0, mu1, np.diag(s0 ** 2), np.diag(s1 ** 2), learner))
 
     params = LocationScaleParams(mus[0], mus[1], scales[0], scales[1], noise)

@@ -9,12 +9,15 @@ without a Gaussian law, the same metrics come from fixed class samples (``sample
 """
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 from jax.scipy.stats import norm
 
 from .. import metrics as M
-from ._laws import gaussian_expectation, law_risk
+from ._core import law_population_risk
+from ._laws import gaussian_expectation, score_law
 
 METRIC_NAMES = ("auroc", "auprc", "best_ba", "best_f1")
 
@@ -67,21 +70,30 @@ def sample_metrics(s0, s1, prevalence=0.5) -> dict:
                 best_f1=M.best_threshold_f1(s, y, prevalence))
 
 
+@jax.jit
+def gaussian_law_metrics(laws, params, prevalence=0.5) -> dict:
+    """``gaussian_score_metrics`` of the linear score under two Gaussian class laws (``score_law``); the laws are
+    arguments, so every Gaussian DGP of one dimension shares the compiled program."""
+    (m0, sd0), (m1, sd1) = score_law(laws[0], params), score_law(laws[1], params)
+    return gaussian_score_metrics(m0, sd0, m1, sd1, prevalence)
+
+
+@jax.jit
+def fixed_sample_metrics(samples, params, prevalence=0.5) -> dict:
+    """``sample_metrics`` of the linear score on fixed class samples ``samples = (X0, X1)`` (arguments: one compiled
+    program per sample shape, shared by DGP instances)."""
+    s0, s1 = (X @ params.coef + params.intercept for X in samples)
+    return sample_metrics(s0, s1, prevalence)
+
+
 def mixture_oracles(laws, sample_class, bayes_score, seed: int, mc_size: int):
     """(population_risk, population_metrics, bayes_metrics) of a DGP whose class laws have exact risks
-    (``law_risk``) but whose ranking metrics need draws: metrics of the linear score (or of the Bayes score) on
-    ``mc_size`` fixed draws per class from ``sample_class``, keyed by ``seed``, at any prevalence."""
-    def population_risk(loss, params):
-        return 0.5 * (law_risk(laws[0], loss, params, 0) + law_risk(laws[1], loss, params, 1))
-
+    (``law_population_risk``) but whose ranking metrics need draws: metrics of the linear score (or of the Bayes
+    score) on ``mc_size`` fixed draws per class from ``sample_class``, keyed by ``seed``, at any prevalence."""
     fixed = jax.random.split(jax.random.key(seed), 2)
     fixed_samples = (sample_class(fixed[0], 0, mc_size), sample_class(fixed[1], 1, mc_size))
-
-    def population_metrics(params, prevalence=0.5):
-        s0, s1 = (X @ params.coef + params.intercept for X in fixed_samples)
-        return sample_metrics(s0, s1, prevalence)
 
     def bayes_metrics(prevalence=0.5):
         return sample_metrics(bayes_score(fixed_samples[0]), bayes_score(fixed_samples[1]), prevalence)
 
-    return population_risk, population_metrics, bayes_metrics
+    return law_population_risk(laws), partial(fixed_sample_metrics, fixed_samples), bayes_metrics

@@ -8,8 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import InvalidParameterError
-from ._core import DGP, jitted_oracles, jitted_samplers
-from ._gaussian import _as_matrix, _log_density, lda_start, memoised_theta_star, minimise_population_risk
+from ._core import DGP, jitted_samplers, minimise_population_risk
+from ._gaussian import _as_matrix, _log_density, lda_start, memoised_theta_star
 from ._laws import GaussianLaw, MixtureLaw
 from ._metrics import mixture_oracles
 
@@ -66,13 +66,12 @@ def gaussian_mixture(mu0, means, weights=None, cov0=None, cov1=None, dtype=None,
 
     population_risk, population_metrics, bayes_metrics = mixture_oracles(laws, sample_class, bayes_score,
                                                                          20261122, mc_size)
-    population_risk, population_metrics = jitted_oracles(population_risk, population_metrics)
 
     mix_cov = cov1 + (means - weights @ means).T @ np.diag(weights) @ (means - weights @ means)
 
     @memoised_theta_star
     def theta_star(learner):
-        return minimise_population_risk(population_risk, learner, d, dtype,
+        return minimise_population_risk(laws, learner, d, dtype,
                                         lda_start(mu0, weights @ means, cov0, mix_cov, learner))
 
     return DGP(name, d, p, sample, sample_class, bayes_score, population_risk, theta_star,

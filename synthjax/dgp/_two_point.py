@@ -8,8 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import InvalidParameterError, check_float, check_int
-from ._core import DGP, jitted_oracles, jitted_samplers
-from ._gaussian import memoised_theta_star, minimise_population_risk
+from ._core import DGP, jitted_samplers, minimise_population_risk
+from ._gaussian import memoised_theta_star
 from ._laws import MixtureLaw
 from ._metrics import mixture_oracles
 
@@ -86,12 +86,11 @@ def two_point_logistic(d: int = 20, a: float = 5.0, b: float = 1.0, c: float = 1
 
     population_risk, population_metrics, bayes_metrics = mixture_oracles(laws, sample_class, bayes_score,
                                                                          20261130, mc_size)
-    population_risk, population_metrics = jitted_oracles(population_risk, population_metrics)
 
     @memoised_theta_star
     def theta_star(learner):
         start = np.r_[c * np.eye(d)[0], np.zeros(int(learner.intercept))]
-        return minimise_population_risk(population_risk, learner, d, dtype, start)
+        return minimise_population_risk(laws, learner, d, dtype, start)
 
     name = name or f"two_point_logistic(d={d}, a={a:g}, b={b:g}, c={c:g})"
     return DGP(name, d, p, sample, sample_class, bayes_score, population_risk, theta_star,

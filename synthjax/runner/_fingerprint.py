@@ -1,6 +1,7 @@
 """The identity of a design and of the code that computes it: what a run directory is keyed to."""
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 
@@ -9,8 +10,8 @@ import numpy as np
 
 
 def fingerprint(obj, _depth: int = 0) -> str:
-    """A stable hash of a design object: arrays by value, functions (jitted ones: what they wrap) by code and closure
-    contents (so a factory's static settings such as SMOTE's k count), containers recursively."""
+    """A stable hash of a design object: arrays by value, functions (jitted ones: what they wrap; partial ones: with their bound
+    arguments) by code and closure contents (so a factory's static settings such as SMOTE's k count), containers recursively."""
     h = hashlib.sha256()
 
     def feed(o, depth):
@@ -31,6 +32,9 @@ def fingerprint(obj, _depth: int = 0) -> str:
             h.update(type(o).__name__.encode())
             for x in o:
                 feed(x, depth + 1)
+        elif isinstance(o, functools.partial):                  # e.g. a DGP's oracle bound to its class laws
+            for part in (o.func, o.args, o.keywords):
+                feed(part, depth + 1)
         elif callable(o) and not hasattr(o, "__code__") and hasattr(o, "__wrapped__"):   # a jitted function
             feed(o.__wrapped__, depth + 1)
         elif callable(o) and hasattr(o, "__code__"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import scipy.stats
 
 
 class RateFit(NamedTuple):
@@ -36,6 +35,7 @@ def fit_rate(n, mean, mcse, predicted: float | None = None, level: float = 0.95)
     k = len(x)
     dispersion = float(w @ (y - X @ beta) ** 2) / (k - 2)
     se = float(np.sqrt(cov[1, 1] * max(1.0, dispersion)))
+    import scipy.stats   # here, not at import: 0.45 s of every start of synthjax
     q = scipy.stats.norm.ppf(0.5 + level / 2) if dispersion <= 1 else scipy.stats.t.ppf(0.5 + level / 2, k - 2)
     ci = (float(beta[1] - q * se), float(beta[1] + q * se))
     consistent = None if predicted is None else bool(ci[0] <= predicted <= ci[1])
@@ -55,4 +55,5 @@ def agreement(simulated, mcse, predicted) -> Agreement:
     z = (simulated - predicted) / mcse
     z = z[np.isfinite(z)]
     chi2 = float(z @ z)
+    import scipy.stats   # here, not at import: 0.45 s of every start of synthjax
     return Agreement(chi2, len(z), float(scipy.stats.chi2.sf(chi2, len(z))), float(np.max(np.abs(z))))

@@ -13,8 +13,8 @@ replicates in, so a rerun resumes). It may define ``figures(results, out_dir) ->
 writes its ``findings.md`` from saved results (default: the size curve of the balanced excess risk),
 ``annotate(summary) -> summary``, which adds prediction columns (theory beside simulation) to a grid
 study's summary before it is saved and printed (it is given the summary's design columns only — generator, n0, n1,
-size_index, gamma, n_syn — and runs while the replicates compute), ``PRINT_COLUMNS`` for the printed summary and ``PRINT_ROWS``
-(a ``DataFrame.query`` string) for the rows printed when the summary holds more than one kind of row.
+size_index, gamma, n_syn — and runs while the replicates compute), ``PRINT_COLUMNS`` for the printed summary and
+``PRINT_ROWS`` (a ``DataFrame.query`` string) for the rows printed when the summary holds more than one kind of row.
 ``synthjax figures`` redraws every study's figures from ``results/<study>/`` without re-running anything.
 """
 from __future__ import annotations
@@ -71,7 +71,9 @@ def _annotate_meanwhile(module, study):
     ``summary ↦ summary`` with the predicted columns joined on (generator, n0, n1, n_syn)."""
     from concurrent.futures import ThreadPoolExecutor
     design = study.size_table()
-    pending = ThreadPoolExecutor(1, thread_name_prefix="synthjax-annotate").submit(module.annotate, design)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="synthjax-annotate")
+    pending = pool.submit(module.annotate, design)
+    pool.shutdown(wait=False)               # the thread ends with its one task
 
     def join(summary):
         predicted = pending.result()

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._newton import autodiff_newton_step, newton_minimise
 from ..learn import LinearParams
+from ..learn._linear import _split
 from ._laws import balanced_law_risk
 
 
@@ -64,17 +65,10 @@ _population_risk = jax.jit(balanced_law_risk, static_argnums=1)
 @partial(jax.jit, static_argnames=("loss", "intercept", "max_iter"))
 def _theta_star(laws, theta0, *, loss, intercept, max_iter):
     """θ* = argmin_θ ``balanced_law_risk(laws, loss, θ)`` by damped Newton from θ0, and the gradient there."""
-    d = theta0.shape[0] - int(intercept)
-
     def risk(theta):
-        return balanced_law_risk(laws, loss, split_theta(theta, d, intercept))
+        return balanced_law_risk(laws, loss, _split(theta, intercept))
     theta = newton_minimise(risk, autodiff_newton_step(risk), theta0, max_iter)[1]
     return theta, jax.grad(risk)(theta)
-
-
-def split_theta(theta, d: int, intercept: bool) -> LinearParams:
-    """θ = (coef, intercept) as ``LinearParams`` (the intercept 0 for a learner without one)."""
-    return LinearParams(theta[:d], theta[d] if intercept else jnp.zeros((), theta.dtype))
 
 
 def law_population_risk(laws):
@@ -93,4 +87,4 @@ def minimise_population_risk(laws, learner, d: int, dtype, start=None, max_iter:
     bound = np.sqrt(float(jnp.finfo(dtype).eps)) * (1 + float(jnp.max(jnp.abs(theta))))
     if not bool(jnp.all(jnp.isfinite(theta))) or float(jnp.max(jnp.abs(g))) > bound:
         raise RuntimeError(f"θ* did not converge for {learner.name}: gradient norm {float(jnp.linalg.norm(g)):.3g}.")
-    return split_theta(theta, d, learner.intercept)
+    return _split(theta, learner.intercept)

@@ -103,11 +103,11 @@ class Study:
     def size_table(self) -> pd.DataFrame:
         """The summary's design columns before any replicate: one row per shape-cell × synthetic size (generator,
         n0, n1, size_index, gamma, n_syn), in the summary's order."""
-        rows = [dict(generator=g, n0=n0, n1=n1, size_index=i, gamma=float(gamma), n_syn=int(n))
-                for (_, n0, n1), g in itertools.product(((c, n0, n1) for c, (n0, n1) in enumerate(self.sizes)),
-                                                          self.synthesizers)
-                for i, (gamma, n) in enumerate(zip(self.gammas(n0, n1),
-                                                   synthetic_sizes(self.gammas(n0, n1), n0, n1)))]
+        rows = []
+        for (n0, n1), g in itertools.product(self.sizes, self.synthesizers):
+            gammas = self.gammas(n0, n1)
+            rows += [dict(generator=g, n0=n0, n1=n1, size_index=i, gamma=float(gamma), n_syn=int(n))
+                     for i, (gamma, n) in enumerate(zip(gammas, synthetic_sizes(gammas, n0, n1)))]
         return pd.DataFrame(rows)
 
     def fingerprint(self) -> str:

@@ -10,8 +10,9 @@ import numpy as np
 
 
 def fingerprint(obj, _depth: int = 0) -> str:
-    """A stable hash of a design object: arrays by value, functions (jitted ones: what they wrap; partial ones: with their bound
-    arguments) by code and closure contents (so a factory's static settings such as SMOTE's k count), containers recursively."""
+    """A stable hash of a design object: arrays by value, functions (jitted ones: what they wrap; partial ones: with
+    their bound arguments) by code and closure contents (so a factory's static settings such as SMOTE's k count),
+    containers recursively."""
     h = hashlib.sha256()
 
     def feed(o, depth):

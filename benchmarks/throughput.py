@@ -75,12 +75,12 @@ def synthjax_study(gammas, reps, chunk):
 def time_synthjax(gammas, reps, chunk, repeats):
     """Median seconds per replicate of the compiled cell (compile time reported apart)."""
     import jax.numpy as jnp
-    from synthjax.runner import CompiledCell, cell_chunk
+    from synthjax.runner import CompiledCell, cell_arguments, cell_chunk
     study = synthjax_study(gammas, reps, chunk)
     truth, lrn = study.dgp, study.learner
     risk_star = truth.population_risk(lrn.loss, truth.theta_star(lrn))
     fn, sizes, batch = cell_chunk(study, "smote", N0, N1)
-    dyn = ((), jnp.asarray(sizes, jnp.int32), risk_star, lrn.hyper)
+    dyn = (cell_arguments(study), (), jnp.asarray(sizes, jnp.int32), risk_star, lrn.hyper)
     cell = CompiledCell(fn, 0, 0, chunk, batch, dyn)
     compile_s = cell.compile_s
 

@@ -28,6 +28,9 @@ DESIGNS = {"well specified": None, "misspecified": np.diag([4.0, 0.25, 1.0, 1.0,
 GAMMA = tuple(np.round(np.arange(0, 3.0001, 0.25), 2))
 METRICS = ("auroc", "auprc", "best_ba", "best_f1")
 LEARNER = learn.logistic(ridge=1e-4)
+#: one generator object for both designs: the two studies (one DGP family and shape) share every program but the
+#: oracle's pool draw (``runner._kernel``)
+SMOTE = synth.smote(5)
 PRINT_COLUMNS = ["design", "generator", "gamma", "regret_auroc", "regret_auroc_mcse", "regret_best_ba",
                  "population_regret_auroc"]
 
@@ -42,7 +45,7 @@ def run(reps=None, seed=0, full=False):
     tables, summaries, compile_s = [], [], 0.0
     for design in DESIGNS:
         truth = truth_for(design)
-        study = Study(f"score_regimes_{design}", truth, {"oracle": synth.oracle(truth), "SMOTE (k=5)": synth.smote(5)},
+        study = Study(f"score_regimes_{design}", truth, {"oracle": synth.oracle(truth), "SMOTE (k=5)": SMOTE},
                       LEARNER, GAMMA, ((2000, 100),), reps=reps, seed=seed)
         res = run_study(study)
         summary = res.summary.assign(design=design)

@@ -153,9 +153,9 @@ def test_two_point_logistic_is_locally_symmetric(x64):
 
 
 def test_oracles_of_a_second_dgp_of_one_family_compile_nothing(programs):
-    """θ*, the population risk and the population metrics take a DGP's class laws as arguments: a second DGP of the
-    same family and dimension (other means, other covariances) reuses the first one's compiled programs, and its
-    answers are its own (θ* of equal-covariance Gaussians is the LLR)."""
+    """θ*, the population risk, the population metrics and the samplers take a DGP's arrays as arguments: a second DGP
+    of the same family and dimension (other means, other covariances) reuses the first one's compiled programs, and
+    its answers are its own (θ* of equal-covariance Gaussians is the LLR; its draws are its own law's)."""
     learner = logistic()
     first, second = (D.gaussian(np.zeros(3), mu, cov, cov) for mu, cov in ((np.r_[1.0, 0.0, 0.0], None),
                                                                        (np.r_[0.3, -0.5, 0.2], np.diag([2.0, 1.0, 0.5]))))
@@ -163,11 +163,15 @@ def test_oracles_of_a_second_dgp_of_one_family_compile_nothing(programs):
 
     def oracles(truth):
         theta = truth.theta_star(learner)
-        return theta, truth.population_risk(learner.loss, theta), truth.population_metrics(theta)["auroc"]
-    assert programs(lambda: oracles(first)) >= 3
+        draws = truth.sample(jax.random.key(0), 20, 5), truth.sample_class(jax.random.key(1), 1, 4)
+        return theta, truth.population_risk(learner.loss, theta), truth.population_metrics(theta)["auroc"], draws
+    assert programs(lambda: oracles(first)) >= 5
     assert programs(lambda: oracles(mixtures[0])) >= 2
     assert programs(lambda: oracles(second)) == 0
     assert programs(lambda: oracles(mixtures[1])) == 0
     theta = second.theta_star(learner)
     np.testing.assert_allclose(theta.coef, np.r_[0.3, -0.5, 0.2] / np.r_[2.0, 1.0, 0.5], rtol=1e-4)
     assert float(oracles(first)[1]) != float(oracles(second)[1])
+    Z = np.asarray(oracles(first)[3][0][1]) - np.r_[1.0, 0.0, 0.0]     # one key: X1 = μ1 + Z L1ᵀ, first's L1 = I
+    np.testing.assert_allclose(oracles(second)[3][0][1], np.r_[0.3, -0.5, 0.2] + Z *
+                               np.sqrt([2.0, 1.0, 0.5]), rtol=1e-5, atol=1e-6)

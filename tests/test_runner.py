@@ -16,8 +16,8 @@ from synthjax._compile_cache import CPU_OPTIONS, compiler_options
 from synthjax import dgp as D
 from synthjax import learn, synth
 from synthjax.learn import MAX_ITER
-from synthjax.runner import (DesignChanged, LocalExecutor, Study, cell_chunk, cell_replicate, evaluate_chunk, replicate_chunk,
-                             replicate_keys, run)
+from synthjax.runner import (DesignChanged, LocalExecutor, Study, cell_arguments, cell_chunk, cell_replicate,
+                             evaluate_chunk, replicate_chunk, replicate_keys, run)
 
 
 def small_study(generators=("smote",), reps=64, chunk_size=64, **kw):
@@ -108,8 +108,8 @@ def test_split_kernel_equals_the_one_piece_kernel():
         whole = replicate_chunk(replicate)(seed, cell, ids, jnp.asarray(sizes, jnp.int32), risk_star,
                                            study.synthesizers[gen].hyper, lrn.hyper)
         chunk, split_sizes, _ = cell_chunk(study, gen, 60, 12)
-        split = chunk(seed, cell, ids, study.synthesizers[gen].hyper, jnp.asarray(split_sizes, jnp.int32), risk_star,
-                      lrn.hyper, ())
+        split = chunk(seed, cell, ids, cell_arguments(study), study.synthesizers[gen].hyper,
+                      jnp.asarray(split_sizes, jnp.int32), risk_star, lrn.hyper, ())
         for name in whole:
             np.testing.assert_allclose(whole[name], split[name], rtol=5e-7, atol=1e-7, err_msg=name)
 
@@ -144,6 +144,27 @@ def test_learner_kernel_compiles_once_for_every_generator_of_a_shape():
     assert len(evaluate_chunk(study, 60, 12, 48).executables) == 1
     run(dataclasses.replace(study, sizes=((60, 12), (80, 12))))
     assert len(traces) == 2
+
+
+def test_studies_whose_dgps_differ_only_in_values_share_every_program(programs):
+    """A built-in DGP binds its arrays to its family's functions, and the runner passes them to its programs as
+    arguments: a second study whose Gaussian DGP has other means and covariances (same dimension and shapes) and the
+    same generator object compiles nothing, and its numbers are its own — those of the same DGP behind opaque
+    closures, which compile their own programs with the arrays inside (to float32 rounding: XLA folds constants)."""
+    first = small_study(("smote",), reps=8)
+    truth = D.gaussian(np.r_[0.5, 0.0, -0.5], np.r_[1.5, -0.5, 0.3], cov0=2.0, cov1=2.0)
+    second = dataclasses.replace(first, dgp=truth)
+    opaque = dataclasses.replace(first, dgp=truth._replace(
+        sample=lambda key, n0, n1: truth.sample(key, n0, n1),
+        population_risk=lambda loss, params: truth.population_risk(loss, params),
+        population_metrics=lambda params, prevalence=0.5: truth.population_metrics(params, prevalence)))
+    run(first)
+    assert programs(lambda: run(second)) == 0
+    a, b = run(second).table, run(opaque).table
+    assert programs(lambda: run(opaque)) == 0          # its own programs, compiled by the run above
+    for column in ("excess_risk", "auroc", "regret_best_f1", "iterations"):
+        np.testing.assert_allclose(a[column], b[column], rtol=1e-5, atol=1e-7, err_msg=column)
+    assert not np.allclose(a.excess_risk, run(first).table.excess_risk, rtol=1e-2)
 
 
 def test_dynamic_values_do_not_recompile():

@@ -50,11 +50,19 @@ class DGP(NamedTuple):
     bayes_metrics: Callable
 
 
-def jitted_samplers(sample, sample_class, bayes_score):
-    """A DGP factory's ``sample``, ``sample_class`` and ``bayes_score``, jitted (sizes and class label static): an eager
-    draw or Bayes score is one compiled program instead of one per operation; inside a jitted program they inline."""
-    return (jax.jit(sample, static_argnums=(1, 2)), jax.jit(sample_class, static_argnums=(1, 2)),
-            jax.jit(bayes_score))
+def class_samplers(sample_class):
+    """A family's samplers from ``sample_class(arrays, key, label, n) -> (n, d)``: (``sample_class``, ``sample``), both
+    jitted with the class label and sizes static and the family's arrays as their first argument,
+    ``sample(arrays, key, n0, n1) -> (X0, X1)`` drawing the classes from ``split(key)``. A DGP binds its arrays
+    (``partial(sample, arrays)``), so every instance of a family with arrays of one shape shares one compiled draw,
+    eagerly and in the runner's programs, which pass the bound arrays as arguments (``runner._kernel``)."""
+    sample_class = jax.jit(sample_class, static_argnums=(2, 3))
+
+    @partial(jax.jit, static_argnums=(2, 3))
+    def sample(arrays, key, n0, n1):
+        k0, k1 = jax.random.split(key)
+        return sample_class(arrays, k0, 0, n0), sample_class(arrays, k1, 1, n1)
+    return sample_class, sample
 
 
 #: ``balanced_law_risk`` jitted with the loss static: the class laws are arguments, so every DGP whose laws have one

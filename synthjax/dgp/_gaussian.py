@@ -10,7 +10,7 @@ import numpy as np
 
 from .._validate import InvalidParameterError, check_float, check_int
 from ..learn import LinearParams
-from ._core import DGP, jitted_samplers, law_population_risk, minimise_population_risk
+from ._core import DGP, class_samplers, law_population_risk, minimise_population_risk
 from ._laws import GaussianLaw
 from ._metrics import gaussian_law_metrics, sample_metrics
 
@@ -19,6 +19,15 @@ class GaussianParams(NamedTuple):
     mu1: jax.Array    # (d,)
     chol0: jax.Array  # (d, d) lower Cholesky factor of Σ0
     chol1: jax.Array  # (d, d) lower Cholesky factor of Σ1
+
+
+def _gaussian_class(p: GaussianParams, key, label: int, n: int):
+    """n draws of class ``label``: μ + Z Lᵀ, Z ~ N(0, I)."""
+    mu, chol = (p.mu0, p.chol0) if label == 0 else (p.mu1, p.chol1)
+    return mu[None, :] + jax.random.normal(key, (n, mu.shape[0]), mu.dtype) @ chol.T
+
+
+_sample_class, _sample = class_samplers(_gaussian_class)
 
 
 def _log_density(X, mu, chol):
@@ -76,18 +85,10 @@ def gaussian(mu0, mu1, cov0=None, cov1=None, dtype=None, name: str = "gaussian")
     dtype = jnp.zeros(()).dtype if dtype is None else jnp.dtype(dtype)
     p = GaussianParams(*(jnp.asarray(a, dtype) for a in (mu0, mu1, np.linalg.cholesky(cov0), np.linalg.cholesky(cov1))))
 
-    def sample_class(key, label, n):
-        mu, chol = (p.mu0, p.chol0) if label == 0 else (p.mu1, p.chol1)
-        return mu[None, :] + jax.random.normal(key, (n, d), dtype) @ chol.T
-
-    def sample(key, n0, n1):
-        k0, k1 = jax.random.split(key)
-        return sample_class(k0, 0, n0), sample_class(k1, 1, n1)
-
     def bayes_score(X):
         return _log_density(X, p.mu1, p.chol1) - _log_density(X, p.mu0, p.chol0)
 
-    sample, sample_class, bayes_score = jitted_samplers(sample, sample_class, bayes_score)
+    sample, sample_class, bayes_score = partial(_sample, p), partial(_sample_class, p), jax.jit(bayes_score)
 
     laws = (GaussianLaw(p.mu0, p.chol0), GaussianLaw(p.mu1, p.chol1))
 

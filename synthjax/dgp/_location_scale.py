@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import InvalidParameterError, check_choice, check_int
-from ._core import DGP, jitted_samplers, law_population_risk, minimise_population_risk
+from ._core import DGP, class_samplers, law_population_risk, minimise_population_risk
 from ._gaussian import gaussian, lda_start, memoised_theta_star
 from ._laws import LocationScaleLaw
 from ._metrics import fixed_sample_metrics, sample_metrics
@@ -36,6 +36,17 @@ def standard_noise(key, noise: str, n: int, d: int, dtype):
         return jax.random.rademacher(key, (n, d), dtype)
     z = jax.random.normal(key, (n, d), dtype)
     return np.sqrt(d) * z / jnp.linalg.norm(z, axis=1, keepdims=True)
+
+
+def _location_scale_class(noise: str, arrays, key, label: int, n: int):
+    """n draws of class ``label`` from ``arrays = ((μ0, μ1), (s0, s1))``: μ + s ⊙ U, U ~ ``standard_noise``."""
+    mus, scales = arrays
+    mu = mus[label]
+    return mu[None, :] + scales[label][None, :] * standard_noise(key, noise, n, mu.shape[0], mu.dtype)
+
+
+#: (sample_class, sample) per noise law (``class_samplers``).
+_SAMPLERS = {noise: class_samplers(partial(_location_scale_class, noise)) for noise in NOISES}
 
 
 def location_scale(mu0, mu1, scale0=1.0, scale1=1.0, noise: str = "uniform", mc_size: int = 2 ** 20,
@@ -72,13 +83,6 @@ def location_scale(mu0, mu1, scale0=1.0, scale1=1.0, noise: str = "uniform", mc_
                                   mus[c][None, :] + scales[c][None, :] * standard_noise(fixed[c], noise, mc_size, d, dtype))
                  for c in (0, 1))
 
-    def sample_class(key, label, n):
-        return mus[label][None, :] + scales[label][None, :] * standard_noise(key, noise, n, d, dtype)
-
-    def sample(key, n0, n1):
-        k0, k1 = jax.random.split(key)
-        return sample_class(k0, 0, n0), sample_class(k1, 1, n1)
-
     def bayes_score(X):
         if noise != "uniform":
             raise InvalidParameterError(f"location_scale({noise!r}) has no density, so no Bayes score; "
@@ -88,7 +92,8 @@ def location_scale(mu0, mu1, scale0=1.0, scale1=1.0, noise: str = "uniform", mc_
             return jnp.where(inside, -jnp.sum(jnp.log(2 * np.sqrt(3.0) * scales[c])), -jnp.inf)
         return log_density(1) - log_density(0)
 
-    sample, sample_class, bayes_score = jitted_samplers(sample, sample_class, bayes_score)
+    sample_class, sample = (partial(f, (mus, scales)) for f in _SAMPLERS[noise])
+    bayes_score = jax.jit(bayes_score)
 
     n_mc = min(mc_size, 2 ** 16)
     population_risk = law_population_risk(laws)

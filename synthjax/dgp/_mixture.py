@@ -1,6 +1,7 @@
 """A Gaussian majority against a Gaussian-mixture minority (misspecified for a linear score)."""
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -8,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import InvalidParameterError
-from ._core import DGP, jitted_samplers, minimise_population_risk
+from ._core import DGP, class_samplers, minimise_population_risk
 from ._gaussian import _as_matrix, _log_density, lda_start, memoised_theta_star
 from ._laws import GaussianLaw, MixtureLaw
 from ._metrics import mixture_oracles
@@ -21,6 +22,19 @@ class MixtureParams(NamedTuple):
     means: jax.Array     # (K, d)
     chol1: jax.Array     # (d, d) common component covariance factor
     mu1: jax.Array       # (d,) the minority mean Σ w_k μ_k
+
+
+def _mixture_class(p: MixtureParams, key, label: int, n: int):
+    """n draws of class ``label``: N(μ0, Σ0) for 0; for 1 a component k ~ w, then μ_k + Z L1ᵀ."""
+    d, dtype = p.mu0.shape[0], p.mu0.dtype
+    if label == 0:
+        return p.mu0[None, :] + jax.random.normal(key, (n, d), dtype) @ p.chol0.T
+    kc, kz = jax.random.split(key)
+    comp = jax.random.choice(kc, p.weights.shape[0], (n,), p=p.weights)
+    return p.means[comp] + jax.random.normal(kz, (n, d), dtype) @ p.chol1.T
+
+
+_sample_class, _sample = class_samplers(_mixture_class)
 
 
 def gaussian_mixture(mu0, means, weights=None, cov0=None, cov1=None, dtype=None, mc_size: int = 2 ** 16,
@@ -47,22 +61,11 @@ def gaussian_mixture(mu0, means, weights=None, cov0=None, cov1=None, dtype=None,
     p = MixtureParams(*(jnp.asarray(a, dtype) for a in (mu0, L0, weights, means, L1, weights @ means)))
     laws = (GaussianLaw(p.mu0, p.chol0), MixtureLaw(p.weights, p.means, jnp.broadcast_to(p.chol1, (K, d, d))))
 
-    def sample_class(key, label, n):
-        if label == 0:
-            return p.mu0[None, :] + jax.random.normal(key, (n, d), dtype) @ p.chol0.T
-        kc, kz = jax.random.split(key)
-        comp = jax.random.choice(kc, K, (n,), p=p.weights)
-        return p.means[comp] + jax.random.normal(kz, (n, d), dtype) @ p.chol1.T
-
-    def sample(key, n0, n1):
-        k0, k1 = jax.random.split(key)
-        return sample_class(k0, 0, n0), sample_class(k1, 1, n1)
-
     def bayes_score(X):
         comps = jnp.stack([_log_density(X, p.means[k], p.chol1) for k in range(K)], axis=1)
         return jax.scipy.special.logsumexp(comps, axis=1, b=p.weights[None, :]) - _log_density(X, p.mu0, p.chol0)
 
-    sample, sample_class, bayes_score = jitted_samplers(sample, sample_class, bayes_score)
+    sample, sample_class, bayes_score = partial(_sample, p), partial(_sample_class, p), jax.jit(bayes_score)
 
     population_risk, population_metrics, bayes_metrics = mixture_oracles(laws, sample_class, bayes_score,
                                                                          20261122, mc_size)

@@ -1,6 +1,7 @@
 """Ma & Zhang's logistic local-symmetry example (SPEC §9.4): X = T e1 + W, P(Y = 1 | X) = σ(c x1)."""
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -8,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import InvalidParameterError, check_float, check_int
-from ._core import DGP, jitted_samplers, minimise_population_risk
+from ._core import DGP, class_samplers, minimise_population_risk
 from ._gaussian import memoised_theta_star
 from ._laws import MixtureLaw
 from ._metrics import mixture_oracles
@@ -24,6 +25,18 @@ class TwoPointParams(NamedTuple):
     weights: jax.Array    # (2, 4) P(component | class); components (t, s) ∈ {−a, b} × {−1, +1}
     means: jax.Array      # (4, d) t e1 + s m
     chol: jax.Array       # (d, d) diag(0, σ_w, …, σ_w)
+
+
+def _two_point_class(arrays, key, label: int, n: int):
+    """n draws of class ``label`` from ``arrays = (weights (2, 4), means (4, d), sd (d,))``: a component
+    k ~ weights[label], then means[k] + sd ⊙ Z."""
+    weights, means, sd = arrays
+    kc, kz = jax.random.split(key)
+    comp = jax.random.choice(kc, means.shape[0], (n,), p=weights[label])
+    return means[comp] + jax.random.normal(kz, (n, means.shape[1]), means.dtype) * sd[None, :]
+
+
+_sample_class, _sample = class_samplers(_two_point_class)
 
 
 def symmetry_alpha(a: float, b: float, c: float) -> float:
@@ -68,21 +81,12 @@ def two_point_logistic(d: int = 20, a: float = 5.0, b: float = 1.0, c: float = 1
     p = TwoPointParams(alpha, prevalence, jnp.asarray(weights, dtype), jnp.asarray(means, dtype),
                        jnp.asarray(np.diag(sd), dtype))
     laws = tuple(MixtureLaw(p.weights[y], p.means, jnp.broadcast_to(p.chol, (4, d, d))) for y in (0, 1))
-    sd_j = jnp.asarray(sd, dtype)
-
-    def sample_class(key, label, n):
-        kc, kz = jax.random.split(key)
-        comp = jax.random.choice(kc, 4, (n,), p=p.weights[label])
-        return p.means[comp] + jax.random.normal(kz, (n, d), dtype) * sd_j[None, :]
-
-    def sample(key, n0, n1):
-        k0, k1 = jax.random.split(key)
-        return sample_class(k0, 0, n0), sample_class(k1, 1, n1)
 
     def bayes_score(X):
         return c * X[:, 0] - np.log(prevalence / (1 - prevalence))
 
-    sample, sample_class, bayes_score = jitted_samplers(sample, sample_class, bayes_score)
+    arrays = (p.weights, p.means, jnp.asarray(sd, dtype))
+    sample, sample_class, bayes_score = partial(_sample, arrays), partial(_sample_class, arrays), jax.jit(bayes_score)
 
     population_risk, population_metrics, bayes_metrics = mixture_oracles(laws, sample_class, bayes_score,
                                                                          20261130, mc_size)

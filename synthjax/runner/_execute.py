@@ -12,7 +12,7 @@ import pandas as pd
 from jax.sharding import SingleDeviceSharding
 
 from ._design import Study
-from ._kernel import cell_chunk, shared_replicate_chunk
+from ._kernel import cell_arguments, cell_chunk, shared_replicate_chunk
 from ._results import block_frame
 
 def block_size(chunk_size: int) -> int:
@@ -99,8 +99,8 @@ class CellComputer:
         """(the compiled cell, its synthetic sizes)."""
         study, row = self.study, job.row
         chunk, sizes, batch = cell_chunk(study, row.generator, row.n0, row.n1)
-        dyn = (study.synthesizers[row.generator].hyper, jnp.asarray(sizes, jnp.int32), self.risk_star,
-               study.learner.hyper, self.evaluation)
+        dyn = (cell_arguments(study), study.synthesizers[row.generator].hyper, jnp.asarray(sizes, jnp.int32),
+               self.risk_star, study.learner.hyper, self.evaluation)
         return CompiledCell(chunk, study.seed, row.cell, self.size, batch, dyn), sizes
 
     def finish(self, job, prepared: tuple, emit) -> dict:

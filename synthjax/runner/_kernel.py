@@ -4,7 +4,10 @@
 learner over the nested size masks and computes the risk and metrics. ``draw`` and ``evaluate`` do not depend on
 the generator, so they are compiled once per shape (n0, n1, pool size, d, learner, dtype, batch) and reused by
 every generator of a study (``draw_chunk``, ``evaluate_chunk`` keep the compiled programs); each generator
-compiles only its own ``generate``. (Compiling a vmapped threefry draw costs seconds on a CPU: the data draw is
+compiles only its own ``generate``. A DGP's sampler and oracles that bind its arrays to a family's function (the
+built-in DGPs: ``partial(f, arrays)``) are compiled with those arrays as arguments (``bound_arrays``), so studies whose
+DGPs differ only in their values (a grid over the separation δ, the well- and misspecified designs of one dimension)
+share the draw and evaluate programs. (Compiling a vmapped threefry draw costs seconds on a CPU: the data draw is
 the largest part of a small cell's compilation.) Each part is a ``Program``: compiled ahead of time with
 ``compiler_options()`` (on a CPU: LLVM level 1 and the classic emitters, half the compilation at the same speed),
 without running a batch to compile it.
@@ -35,11 +38,27 @@ def replicate_keys(seed, cell, rep_ids):
     return jax.vmap(lambda r: jax.random.fold_in(cell_key, r))(jnp.asarray(rep_ids, jnp.uint32))
 
 
+def bound_arrays(fn):
+    """(function, arrays): ``partial(f, *arrays)`` (a built-in DGP's sampler or oracle, which binds its arrays to
+    its family's function) splits into f and the arrays, which the runner's programs take as arguments; any other
+    callable is itself with no arrays (compiled with what it closes over: one program per instance)."""
+    if isinstance(fn, partial) and not fn.keywords:
+        return fn.func, fn.args
+    return fn, ()
+
+
+def _draw(sample, n0: int, n1: int):
+    """``draw(key, sample_args) -> (X0, X1)`` = sample(*sample_args, key', n0, n1) (``bound_arrays``)."""
+    def draw(key, sample_args):
+        return sample(*sample_args, jax.random.fold_in(key, DATA_TAG), n0, n1)
+    return draw
+
+
 def make_draw(dgp: DGP, n0: int, n1: int):
     """``draw(key) -> (X0, X1)``: the replicate's real data, (X0, X1) ~ P0^n0 × P1^n1 (no generator involved)."""
-    def draw(key):
-        return dgp.sample(jax.random.fold_in(key, DATA_TAG), n0, n1)
-    return draw
+    sample, sample_args = bound_arrays(dgp.sample)
+    draw = _draw(sample, n0, n1)
+    return lambda key: draw(key, sample_args)
 
 
 def make_generate(synth: Synthesizer, n0: int, n1: int, m: int, generator_tag: int = 1):
@@ -54,33 +73,38 @@ def make_generate(synth: Synthesizer, n0: int, n1: int, m: int, generator_tag: i
     return generate
 
 
-def make_evaluate(dgp: DGP, learner: Learner, n0: int, n1: int, m: int, n_test: int = 0, metrics: bool = True):
-    """``evaluate(key, X, y_pool, sizes (S,), risk_star, learner_hyper, evaluation=()) -> dict of (S,) arrays``:
-    draw the learner's random parts (``learn.bind`` on the real rows), fit it on X with weight mask
-    [1; 1; 1{j < ñ_s}] for each size s, and evaluate the population (and optionally test-sample) metrics:
-    exact for a linear learner, else on the ``evaluation`` sample (X, labels). A failed fit (status ≠ OK)
-    gives NaN metrics and keeps its status."""
-    exact = isinstance(learner, Learner)
+def _oracles(dgp: DGP):
+    """(functions, arrays) of the DGP's sampler, population risk and population metrics (``bound_arrays``)."""
+    fns, arrays = zip(*(bound_arrays(f) for f in (dgp.sample, dgp.population_risk, dgp.population_metrics)))
+    return fns, arrays
 
-    def evaluate(key, X, y_pool, sizes, risk_star, learner_hyper, evaluation=()):
+
+def _evaluate(oracles, learner: Learner, n0: int, n1: int, m: int, n_test: int, metrics: bool):
+    """``make_evaluate`` with the DGP's arrays as the last argument: ``evaluate(key, X, y_pool, sizes, risk_star,
+    learner_hyper, evaluation, oracle_args)``, ``oracles`` = the sampler, risk and metrics functions (``_oracles``)."""
+    exact = isinstance(learner, Learner)
+    sample, population_risk, population_metrics = oracles
+
+    def evaluate(key, X, y_pool, sizes, risk_star, learner_hyper, evaluation, oracle_args):
+        sample_args, risk_args, metrics_args = oracle_args
         y = jnp.concatenate([jnp.zeros(n0, X.dtype), jnp.ones(n1, X.dtype), y_pool])
         real = jnp.ones((sizes.shape[0], n0 + n1), X.dtype)
         W = jnp.concatenate([real, nested_mask(sizes, m, X.dtype)], axis=1)
         model = bind(learner, jax.random.fold_in(key, MODEL_TAG), X[:n0 + n1])
         params, info = path_fit(model)(X, y, W, learner_hyper)
         if exact:
-            risk = jax.vmap(partial(dgp.population_risk, learner.loss))(params)
+            risk = jax.vmap(lambda p: population_risk(*risk_args, learner.loss, p))(params)
         else:
             E, labels = evaluation
             risk = jax.vmap(lambda p: M.balanced_risk(model.loss, model.score(p, E), labels))(params)
         out = dict(excess_risk=risk - risk_star, risk=risk)
         if metrics and exact:
-            out.update(jax.vmap(dgp.population_metrics)(params))
+            out.update(jax.vmap(lambda p: population_metrics(*metrics_args, p))(params))
         elif metrics:
             half = labels.shape[0] // 2                    # the evaluation sample: n_eval of class 0, then of class 1
             out.update(jax.vmap(lambda p: sample_metrics(model.score(p, E)[:half], model.score(p, E)[half:]))(params))
         if n_test:
-            T0, T1 = dgp.sample(jax.random.fold_in(key, TEST_TAG), n_test, n_test)
+            T0, T1 = sample(*sample_args, jax.random.fold_in(key, TEST_TAG), n_test, n_test)
             T = jnp.concatenate([T0, T1])
             labels = jnp.concatenate([jnp.zeros(n_test, X.dtype), jnp.ones(n_test, X.dtype)])
 
@@ -98,6 +122,20 @@ def make_evaluate(dgp: DGP, learner: Learner, n0: int, n1: int, m: int, n_test: 
         return out
 
     return evaluate
+
+
+def make_evaluate(dgp: DGP, learner: Learner, n0: int, n1: int, m: int, n_test: int = 0, metrics: bool = True):
+    """``evaluate(key, X, y_pool, sizes (S,), risk_star, learner_hyper, evaluation=()) -> dict of (S,) arrays``:
+    draw the learner's random parts (``learn.bind`` on the real rows), fit it on X with weight mask
+    [1; 1; 1{j < ñ_s}] for each size s, and evaluate the population (and optionally test-sample) metrics:
+    exact for a linear learner, else on the ``evaluation`` sample (X, labels). A failed fit (status ≠ OK)
+    gives NaN metrics and keeps its status."""
+    oracles, oracle_args = _oracles(dgp)
+    evaluate = _evaluate(oracles, learner, n0, n1, m, n_test, metrics)
+
+    def evaluate_bound(key, X, y_pool, sizes, risk_star, learner_hyper, evaluation=()):
+        return evaluate(key, X, y_pool, sizes, risk_star, learner_hyper, evaluation, oracle_args)
+    return evaluate_bound
 
 
 def make_replicate(dgp: DGP, synth: Synthesizer, learner: Learner, n0: int, n1: int, m: int,
@@ -173,9 +211,9 @@ def _on_data(fn, n_data: int) -> Program:
     return Program(chunk)
 
 
-#: compiled generator-independent chunks by shape (the data draw, the learner and metrics), kept for the last few
-#: (design, learner) pairs of this process.
-_SHARED = OwnedCache(keep=16)
+#: compiled chunks by shape (the data draw, a generator's pool, the learner and metrics), kept for the last few
+#: (DGP family, generator, learner) combinations of this process.
+_SHARED = OwnedCache(keep=32)
 
 
 def shared_replicate_chunk(replicate) -> Program:
@@ -186,35 +224,50 @@ def shared_replicate_chunk(replicate) -> Program:
 
 
 def draw_chunk(study: Study, n0: int, n1: int):
-    """The jitted real-data draw of a study's shape (n0, n1), compiled once and shared by its generators."""
-    return _SHARED.get(("draw", id(study.dgp), n0, n1), (study.dgp,),
-                       lambda: replicate_chunk(make_draw(study.dgp, n0, n1)))
+    """The jitted real-data draw ``chunk(seed, cell, rep_ids, sample_args)`` of a study's shape (n0, n1), compiled once
+    per DGP family (``bound_arrays``) and shape, shared by the study's generators and by studies of that family."""
+    sample = bound_arrays(study.dgp.sample)[0]
+    return _SHARED.get(("draw", id(sample), n0, n1), (sample,), lambda: replicate_chunk(_draw(sample, n0, n1)))
+
+
+def generate_chunk(synth: Synthesizer, n0: int, n1: int, m: int, generator_tag: int):
+    """The jitted ``generate`` chunk ``chunk(seed, cell, rep_ids, X0, X1, synth_hyper)`` of a generator and shape, one
+    per synthesizer object (its ``fit`` and ``sample``), so a generator used in several studies compiles once."""
+    key = ("generate", id(synth.fit), id(synth.sample), n0, n1, m, generator_tag)
+    return _SHARED.get(key, (synth.fit, synth.sample), lambda: _on_data(make_generate(synth, n0, n1, m, generator_tag), 2))
 
 
 def evaluate_chunk(study: Study, n0: int, n1: int, m: int):
-    """The jitted ``evaluate`` chunk of a study's shape (n0, n1, m): one Python function per (DGP, learner,
-    shape, test size, metrics), so jax.jit compiles it once and every generator of the study reuses it."""
-    return _SHARED.get(("evaluate", id(study.dgp), id(study.learner), n0, n1, m, study.n_test, study.metrics),
-                       (study.dgp, study.learner),
-                       lambda: _on_data(make_evaluate(study.dgp, study.learner, n0, n1, m, study.n_test, study.metrics),
-                                        2))
+    """The jitted ``evaluate`` chunk of a study's shape (n0, n1, m), ``chunk(seed, cell, rep_ids, X, y_pool, sizes,
+    risk*, learner_hyper, evaluation, oracle_args)``: one Python function per (DGP family, learner, shape, test size,
+    metrics), so jax.jit compiles it once and every generator of the study (and every DGP of the family) reuses it."""
+    oracles = _oracles(study.dgp)[0]
+    return _SHARED.get(("evaluate", *map(id, oracles), id(study.learner), n0, n1, m, study.n_test, study.metrics),
+                       (*oracles, study.learner),
+                       lambda: _on_data(_evaluate(oracles, study.learner, n0, n1, m, study.n_test, study.metrics), 2))
 
 
 def cell_chunk(study: Study, generator: str, n0: int, n1: int):
     """(chunk, sizes, batch) of a shape-cell in three compiled parts: the shape's shared data draw
-    (``draw_chunk``), the generator's ``generate`` chunk and the shape's shared ``evaluate`` chunk
-    (``evaluate_chunk``), so a study's second and later generators compile only their own synthesizer.
-    ``chunk(seed, cell, rep_ids, synth_hyper, sizes, risk*, learner_hyper, evaluation)`` gives what
-    ``replicate_chunk(cell_replicate(…))`` gives up to a few float32 ulps (XLA compiles reductions differently in
-    the smaller programs; each program is fixed per shape, so chunk and device invariance stay bit for bit)."""
+    (``draw_chunk``), the generator's ``generate`` chunk (``generate_chunk``) and the shape's shared ``evaluate``
+    chunk (``evaluate_chunk``), so a study's second and later generators compile only their own synthesizer.
+    ``chunk(seed, cell, rep_ids, oracle_args, synth_hyper, sizes, risk*, learner_hyper, evaluation)``, with
+    ``oracle_args`` = ``cell_arguments(study)``, gives what ``replicate_chunk(cell_replicate(…))`` gives up to a few
+    float32 ulps (XLA compiles reductions differently in the smaller programs; each program is fixed per shape, so
+    chunk and device invariance stay bit for bit)."""
     sizes = synthetic_sizes(study.gammas(n0, n1), n0, n1)
     m = int(sizes.max())
     draw = draw_chunk(study, n0, n1)
-    generate = _on_data(make_generate(study.synthesizers[generator], n0, n1, m, stream_tag(generator)), 2)
+    generate = generate_chunk(study.synthesizers[generator], n0, n1, m, stream_tag(generator))
     evaluate = evaluate_chunk(study, n0, n1, m)
 
-    def chunk(seed, cell, rep_ids, synth_hyper, *args):
-        X0, X1 = draw(seed, cell, rep_ids)
+    def chunk(seed, cell, rep_ids, oracle_args, synth_hyper, *args):
+        X0, X1 = draw(seed, cell, rep_ids, oracle_args[0])
         X, y_pool = generate(seed, cell, rep_ids, X0, X1, synth_hyper)
-        return evaluate(seed, cell, rep_ids, X, y_pool, *args)
+        return evaluate(seed, cell, rep_ids, X, y_pool, *args, oracle_args)
     return chunk, sizes, replicate_batch(len(sizes), n0 + n1 + m)
+
+
+def cell_arguments(study: Study) -> tuple:
+    """The DGP's arrays that ``cell_chunk``'s programs take as arguments (sampler, risk, metrics: ``bound_arrays``)."""
+    return _oracles(study.dgp)[1]

@@ -17,7 +17,7 @@ from synthjax import dgp as D
 from synthjax import learn, synth
 from synthjax.learn import MAX_ITER
 from synthjax.runner import (DesignChanged, LocalExecutor, Study, cell_arguments, cell_chunk, cell_replicate,
-                             evaluate_chunk, replicate_chunk, replicate_keys, run)
+                             draw_chunk, evaluate_chunk, replicate_chunk, replicate_keys, run)
 
 
 def small_study(generators=("smote",), reps=64, chunk_size=64, **kw):
@@ -148,18 +148,24 @@ def test_learner_kernel_compiles_once_for_every_generator_of_a_shape():
 
 def test_studies_whose_dgps_differ_only_in_values_share_every_program(programs):
     """A built-in DGP binds its arrays to its family's functions, and the runner passes them to its programs as
-    arguments: a second study whose Gaussian DGP has other means and covariances (same dimension and shapes) and the
-    same generator object compiles nothing, and its numbers are its own — those of the same DGP behind opaque
-    closures, which compile their own programs with the arrays inside (to float32 rounding: XLA folds constants)."""
-    first = small_study(("smote",), reps=8)
+    arguments (the oracle generator holds them as its hyperparameters): a second study whose Gaussian DGP has other
+    means and covariances (same dimension and shapes), with the same SMOTE object and its own oracle, reuses the draw
+    and evaluate programs, compiles nothing with XLA, and its numbers are its own — those of the same DGP behind opaque closures, which compile their own
+    programs with the arrays inside (to float32 rounding: XLA folds constants)."""
+    first = small_study(("smote", "oracle"), reps=8)
     truth = D.gaussian(np.r_[0.5, 0.0, -0.5], np.r_[1.5, -0.5, 0.3], cov0=2.0, cov1=2.0)
-    second = dataclasses.replace(first, dgp=truth)
-    opaque = dataclasses.replace(first, dgp=truth._replace(
+    opaque_truth = truth._replace(
         sample=lambda key, n0, n1: truth.sample(key, n0, n1),
+        sample_class=lambda key, label, n: truth.sample_class(key, label, n),
         population_risk=lambda loss, params: truth.population_risk(loss, params),
-        population_metrics=lambda params, prevalence=0.5: truth.population_metrics(params, prevalence)))
+        population_metrics=lambda params, prevalence=0.5: truth.population_metrics(params, prevalence))
+    second, opaque = (dataclasses.replace(first, dgp=t, synthesizers=dict(first.synthesizers, oracle=synth.oracle(t)))
+                      for t in (truth, opaque_truth))
     run(first)
-    assert programs(lambda: run(second)) == 0
+    assert programs(lambda: run(second), xla=True) == 0     # the new oracle's pool program: read from the disk cache
+    assert draw_chunk(second, 60, 12) is draw_chunk(first, 60, 12)
+    assert evaluate_chunk(second, 60, 12, 48) is evaluate_chunk(first, 60, 12, 48)
+    assert len(evaluate_chunk(second, 60, 12, 48).executables) == 1
     a, b = run(second).table, run(opaque).table
     assert programs(lambda: run(opaque)) == 0          # its own programs, compiled by the run above
     for column in ("excess_risk", "auroc", "regret_best_f1", "iterations"):

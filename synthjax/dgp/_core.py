@@ -50,6 +50,16 @@ class DGP(NamedTuple):
     bayes_metrics: Callable
 
 
+def bound_arrays(fn):
+    """(function, arrays): ``partial(f, *arrays)`` — a built-in DGP's sampler or oracle, which binds the DGP's arrays
+    to its family's function — splits into f and the arrays, which compiled programs then take as arguments (one
+    program per family and shape, whatever the values: ``runner._kernel``, ``synth.oracle``); any other callable is
+    itself with no arrays (what it closes over is compiled into each program)."""
+    if isinstance(fn, partial) and not fn.keywords:
+        return fn.func, fn.args
+    return fn, ()
+
+
 def class_samplers(sample_class):
     """A family's samplers from ``sample_class(arrays, key, label, n) -> (n, d)``: (``sample_class``, ``sample``), both
     jitted with the class label and sizes static and the family's arrays as their first argument,

@@ -23,7 +23,7 @@ import numpy as np
 from .. import metrics as M
 from .._compile_cache import compiler_options
 from .._memo import OwnedCache
-from ..dgp import DGP, sample_metrics
+from ..dgp import DGP, bound_arrays, sample_metrics
 from ..learn import OK, Learner, bind, path_fit
 from ..synth import Synthesizer, nested_mask, synthetic_sizes
 from ._design import MODEL_TAG, Study, stream_tag
@@ -36,15 +36,6 @@ def replicate_keys(seed, cell, rep_ids):
     """Keys fold_in(fold_in(key(seed), cell), r) for each replicate id r (all may be traced)."""
     cell_key = jax.random.fold_in(jax.random.key(seed), cell)
     return jax.vmap(lambda r: jax.random.fold_in(cell_key, r))(jnp.asarray(rep_ids, jnp.uint32))
-
-
-def bound_arrays(fn):
-    """(function, arrays): ``partial(f, *arrays)`` (a built-in DGP's sampler or oracle, which binds its arrays to
-    its family's function) splits into f and the arrays, which the runner's programs take as arguments; any other
-    callable is itself with no arrays (compiled with what it closes over: one program per instance)."""
-    if isinstance(fn, partial) and not fn.keywords:
-        return fn.func, fn.args
-    return fn, ()
 
 
 def _draw(sample, n0: int, n1: int):

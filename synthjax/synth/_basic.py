@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import InvalidParameterError, check_float, check_int
+from ..dgp import bound_arrays
 from ._core import Provenance, Synthesizer, SynthSample, bootstrap_index, check_fit_inputs, check_size
 from ._neighbours import check_neighbours, minority_neighbours
 
@@ -118,16 +119,20 @@ def gaussian_fit(shrink: float = 0.1) -> Synthesizer:
 
 
 def oracle(dgp) -> Synthesizer:
-    """The ideal generator: fresh draws from the true minority law P1 of ``dgp`` (Q = P1)."""
+    """The ideal generator: fresh draws from the true minority law P1 of ``dgp`` (Q = P1). For a built-in DGP the
+    law's arrays are the generator's ``hyper`` (its state), so oracles of DGPs of one family and dimension share
+    their compiled programs (``dgp.bound_arrays``)."""
+    sample_class, arrays = bound_arrays(dgp.sample_class)
+
     def fit(key, X_min, X_maj=None, hyper=None):
         check_fit_inputs(X_min, X_maj, "oracle", min_rows=1)
-        return ()
+        return arrays if hyper is None else hyper
 
     def sample(key, state, m):
         check_size(m, "oracle.sample")
-        return SynthSample(dgp.sample_class(key, 1, m), Provenance())
+        return SynthSample(sample_class(*state, key, 1, m), Provenance())
 
-    return Synthesizer("oracle", fit, sample)
+    return Synthesizer("oracle", fit, sample, arrays)
 
 
 def semi_oracle(dgp) -> Synthesizer:

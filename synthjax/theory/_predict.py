@@ -7,6 +7,7 @@ generator mismatch g_ψ = m_Q − m1.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -15,6 +16,7 @@ import jax.numpy as jnp
 from .._newton import autodiff_newton_step, newton_minimise
 from ..dgp import SampleLaw, law_risk
 from ..learn import LinearParams
+from ..learn._linear import _split
 from ._moments import ScoreMoments, law_moments
 
 
@@ -96,32 +98,31 @@ def population_root(dgp, learner, n0, n1, n_syn, Q_law, max_iter: int = 30) -> L
     [n0 R0(θ) + n1 R1(θ) + ñ R_Q(θ)]/(n0 + n1 + ñ) + (λ/2)‖coef‖², exact for Gaussian laws (risks by
     quadrature) or on a ``SampleLaw`` for Q, from θ*, by ``synthjax._newton`` (damped; stopped when a step is
     below √eps (1 + ‖θ‖∞), so the error is O(eps)) or after ``max_iter`` steps. n0, n1 and n_syn broadcast against each other;
-    the whole grid is one compiled, vmapped solve (leading axis = the broadcast shape, flattened).
+    the whole grid is one compiled, vmapped solve (leading axis = the broadcast shape, flattened), whose laws, start
+    and ridge are arguments: one program per law structure, shape and loss, shared by every DGP and call.
     """
     start = dgp.theta_star(learner)
-    d = start.coef.shape[0]
     dtype = start.coef.dtype
     t0 = jnp.concatenate([start.coef, start.intercept[None]]) if learner.intercept else start.coef
-
-    def split(t):
-        return LinearParams(t[:d], t[d] if learner.intercept else jnp.zeros((), t.dtype))
-
-    def objective(t, weights):
-        p = split(t)
-        risks = jnp.stack([law_risk(dgp.class_law(0), learner.loss, p, 0),
-                           law_risk(dgp.class_law(1), learner.loss, p, 1),
-                           law_risk(Q_law, learner.loss, p, 1)])
-        return weights @ risks / jnp.sum(weights) + 0.5 * learner.hyper.ridge * jnp.sum(t[:d] ** 2)
-
-    @jax.jit
-    @jax.vmap
-    def solve(weights):
-        def weighted(t):
-            return objective(t, weights)
-        return split(newton_minimise(weighted, autodiff_newton_step(weighted), t0, max_iter)[1])
-
     weights = jnp.stack([jnp.ravel(a) for a in jnp.broadcast_arrays(*(jnp.asarray(v, dtype) for v in (n0, n1, n_syn)))], 1)
-    return solve(weights)
+    laws = (dgp.class_law(0), dgp.class_law(1), Q_law)
+    return _population_roots(laws, t0, weights, jnp.asarray(learner.hyper.ridge, dtype), loss=learner.loss,
+                             intercept=learner.intercept, max_iter=max_iter)
+
+
+@partial(jax.jit, static_argnames=("loss", "intercept", "max_iter"))
+def _population_roots(laws, t0, weights, ridge, *, loss, intercept, max_iter):
+    """``population_root``'s solve for each row (n0, n1, ñ) of ``weights``, laws = (P0, P1, Q)."""
+    def objective(t, w):
+        p = _split(t, intercept)
+        risks = jnp.stack([law_risk(law, loss, p, label) for law, label in zip(laws, (0, 1, 1))])
+        return w @ risks / jnp.sum(w) + 0.5 * ridge * jnp.sum(p.coef ** 2)
+
+    def solve(w):
+        def weighted(t):
+            return objective(t, w)
+        return _split(newton_minimise(weighted, autodiff_newton_step(weighted), t0, max_iter)[1], intercept)
+    return jax.vmap(solve)(weights)
 
 
 def marginal_generator_law(key, synthesizer, dgp, n0: int, n1: int, samples: int = 256, per_sample: int = 256):

@@ -73,11 +73,12 @@ def annotate(summary):
             return jax.lax.map(fitted_law, jnp.arange(len(fitted))), one(truth.class_law(1))
 
         dtype = jnp.zeros(()).dtype
-        (first, first_fine, population), oracle = predict(jnp.asarray(sizes, dtype), jnp.asarray(fine, dtype))
+        (first, first_fine, population), oracle = jax.tree.map(np.asarray, predict(jnp.asarray(sizes, dtype),
+                                                                                 jnp.asarray(fine, dtype)))
         curves = {g: (first[i], first_fine[i], population[i]) for i, g in enumerate(fitted)} | {"oracle": oracle}
         for name, rows in cell.groupby("generator", sort=False):
             at = np.searchsorted(sizes, rows.n_syn.to_numpy())
-            total, total_fine, excess = (np.asarray(c) for c in curves[name])
+            total, total_fine, excess = curves[name]
             out.append(rows.assign(excess_risk_theory=total[at], excess_risk_population=excess[at],
                                    gamma_theory_opt=float(FINE_GAMMA[int(np.nanargmin(total_fine))])))
     return summary.drop(columns=THEORY_COLUMNS, errors="ignore").join(pd.concat(out)[THEORY_COLUMNS])

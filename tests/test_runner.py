@@ -551,3 +551,18 @@ def test_fingerprint_sees_through_jit_and_partial():
     assert fingerprint(partial(make(2), 1.0)) == fingerprint(partial(make(2), 1.0)) != fingerprint(partial(make(2), 2.0))
     near, far = (D.gaussian(np.zeros(2), np.r_[delta, 0.0]).population_risk for delta in (1.0, 2.0))
     assert fingerprint(near) != fingerprint(far)
+
+
+def test_fingerprint_sees_edited_literals_and_module_constants():
+    """Editing a number in a study file's function, or a module-level constant (or helper) it uses, changes the
+    design's hash, so a resumed run never mixes the replicates of the old code with the new."""
+    from synthjax.runner import fingerprint
+
+    def module(source):
+        namespace = {"__name__": "study_file"}
+        exec(source, namespace)
+        return namespace["fit"]
+    base = "SCALE = 0.5\ndef helper(x):\n    return x + 1.0\ndef fit(x):\n    return helper(x) * SCALE * 2.0\n"
+    assert fingerprint(module(base)) == fingerprint(module(base))
+    for edit in (("* 2.0", "* 3.0"), ("SCALE = 0.5", "SCALE = 0.6"), ("x + 1.0", "x + 1.5")):
+        assert fingerprint(module(base.replace(*edit))) != fingerprint(module(base)), edit

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import types
 from pathlib import Path
 
 import jax
@@ -11,9 +12,26 @@ import numpy as np
 
 def fingerprint(obj, _depth: int = 0) -> str:
     """A stable hash of a design object: arrays by value, functions (jitted ones: what they wrap; partial ones: with
-    their bound arguments) by code and closure contents (so a factory's static settings such as SMOTE's k count),
-    containers recursively."""
+    their bound arguments) by code — its bytecode and constants, those of the functions it defines, and the values
+    of the module-level numbers, strings, arrays, tuples and same-module functions it names (so editing a literal or
+    a study file's constant changes the hash) — and closure contents (so a factory's static settings such as SMOTE's
+    k count), containers recursively."""
     h = hashlib.sha256()
+    seen = set()                # functions already hashed (a helper used twice, recursion): their name only
+
+    def feed_code(code, fn, depth):
+        h.update(code.co_code)
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                feed_code(const, fn, depth + 1)
+            else:
+                feed(const, depth + 1)
+        for name in code.co_names:
+            value = getattr(fn, "__globals__", {}).get(name)
+            if isinstance(value, (bool, int, float, str, np.number, np.ndarray, jax.Array, tuple, list)) or (
+                    isinstance(value, types.FunctionType) and value.__module__ == fn.__module__):
+                h.update(name.encode())
+                feed(value, depth + 1)
 
     def feed(o, depth):
         if depth > 12:
@@ -39,7 +57,11 @@ def fingerprint(obj, _depth: int = 0) -> str:
         elif callable(o) and not hasattr(o, "__code__") and hasattr(o, "__wrapped__"):   # a jitted function
             feed(o.__wrapped__, depth + 1)
         elif callable(o) and hasattr(o, "__code__"):
-            h.update(o.__qualname__.encode() + o.__code__.co_code)
+            h.update(o.__qualname__.encode())
+            if id(o) in seen:
+                return
+            seen.add(id(o))
+            feed_code(o.__code__, o, depth)
             for cell in o.__closure__ or ():
                 try:
                     feed(cell.cell_contents, depth + 1)

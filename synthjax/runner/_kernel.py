@@ -14,8 +14,6 @@ without running a batch to compile it.
 """
 from __future__ import annotations
 
-from functools import partial
-
 import jax
 import jax.numpy as jnp
 import numpy as np

@@ -80,7 +80,7 @@ def time_synthjax(gammas, reps, chunk, repeats):
     truth, lrn = study.dgp, study.learner
     risk_star = truth.population_risk(lrn.loss, truth.theta_star(lrn))
     fn, sizes, batch = cell_chunk(study, "smote", N0, N1)
-    dyn = (cell_arguments(study), (), jnp.asarray(sizes, jnp.int32), risk_star, lrn.hyper)
+    dyn = (cell_arguments(study), (), jnp.asarray(sizes, jnp.int32), risk_star, lrn.hyper, ())
     cell = CompiledCell(fn, 0, 0, chunk, batch, dyn)
     compile_s = cell.compile_s
 

@@ -566,3 +566,14 @@ def test_fingerprint_sees_edited_literals_and_module_constants():
     assert fingerprint(module(base)) == fingerprint(module(base))
     for edit in (("* 2.0", "* 3.0"), ("SCALE = 0.5", "SCALE = 0.6"), ("x + 1.0", "x + 1.5")):
         assert fingerprint(module(base.replace(*edit))) != fingerprint(module(base)), edit
+
+
+def test_throughput_benchmark_drives_the_runner_cell(monkeypatch):
+    """benchmarks/throughput.py calls the runner's cell API directly (``cell_chunk``, ``cell_arguments``,
+    ``CompiledCell``): one tiny timing keeps it in step with that API (its numbers are timed, not tested)."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "benchmarks"))
+    import throughput
+    monkeypatch.setattr(throughput, "N0", 60)
+    monkeypatch.setattr(throughput, "N1", 12)
+    per_rep, compile_s, iterations = throughput.time_synthjax([1.0], 64, 64, 1)
+    assert per_rep > 0 and compile_s > 0 and 1 <= iterations <= 50

@@ -554,8 +554,9 @@ def test_fingerprint_sees_through_jit_and_partial():
 
 
 def test_fingerprint_sees_edited_literals_and_module_constants():
-    """Editing a number in a study file's function, or a module-level constant (or helper) it uses, changes the
-    design's hash, so a resumed run never mixes the replicates of the old code with the new."""
+    """Editing a number in a study file's function, or a module-level constant (or helper) it uses, or a value of a
+    configuration dataclass it closes over, changes the design's hash, so a resumed run never mixes the replicates
+    of the old code with the new."""
     from synthjax.runner import fingerprint
 
     def module(source):
@@ -566,6 +567,16 @@ def test_fingerprint_sees_edited_literals_and_module_constants():
     assert fingerprint(module(base)) == fingerprint(module(base))
     for edit in (("* 2.0", "* 3.0"), ("SCALE = 0.5", "SCALE = 0.6"), ("x + 1.0", "x + 1.5")):
         assert fingerprint(module(base.replace(*edit))) != fingerprint(module(base)), edit
+
+    @dataclasses.dataclass
+    class Config:
+        shrink: float
+
+    def factory(config):
+        def fit(x):
+            return x * config.shrink
+        return fit
+    assert fingerprint(factory(Config(0.1))) == fingerprint(factory(Config(0.1))) != fingerprint(factory(Config(0.2)))
 
 
 def test_throughput_benchmark_drives_the_runner_cell(monkeypatch):

@@ -1,6 +1,7 @@
 """The identity of a design and of the code that computes it: what a run directory is keyed to."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import types
@@ -15,7 +16,7 @@ def fingerprint(obj, _depth: int = 0) -> str:
     their bound arguments) by code — its bytecode and constants, those of the functions it defines, and the values
     of the module-level numbers, strings, arrays, tuples and same-module functions it names (so editing a literal or
     a study file's constant changes the hash) — and closure contents (so a factory's static settings such as SMOTE's
-    k count), containers recursively."""
+    k count), containers and dataclasses (their fields) recursively; other objects by their type only."""
     h = hashlib.sha256()
     seen = set()                # functions already hashed (a helper used twice, recursion): their name only
 
@@ -54,6 +55,11 @@ def fingerprint(obj, _depth: int = 0) -> str:
         elif isinstance(o, functools.partial):                  # e.g. a DGP's oracle bound to its class laws
             for part in (o.func, o.args, o.keywords):
                 feed(part, depth + 1)
+        elif dataclasses.is_dataclass(o) and not isinstance(o, type):     # e.g. a configuration a closure holds
+            h.update(type(o).__qualname__.encode())
+            for field in dataclasses.fields(o):
+                h.update(field.name.encode())
+                feed(getattr(o, field.name, None), depth + 1)
         elif callable(o) and not hasattr(o, "__code__") and hasattr(o, "__wrapped__"):   # a jitted function
             feed(o.__wrapped__, depth + 1)
         elif callable(o) and hasattr(o, "__code__"):

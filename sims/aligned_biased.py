@@ -47,12 +47,16 @@ def study(reps=None, seed=0, full=False) -> Study:
 
 
 def predictions(summary, truth, learner, law):
-    """Add the population and first-order predictions to each summary row (one vectorised call each)."""
-    geo = theory.score_geometry(truth, learner)
-    Q = theory.generator_moments(geo, law, learner)
-    n0, n1, n_syn = (jnp.asarray(summary[c].to_numpy(float)) for c in ("n0", "n1", "n_syn"))
-    population = theory.population_excess_curve(truth, learner, n0, n1, n_syn, law)
-    first = jax.vmap(lambda a, b, c: theory.first_order_risk(geo, Q, a, b, c).total)(n0, n1, n_syn)
+    """Add the population and first-order predictions to each summary row (one compiled call for every row)."""
+    truth.theta_star(learner)
+
+    @jax.jit
+    def predict(n0, n1, n_syn):
+        geo = theory.score_geometry(truth, learner)
+        Q = theory.generator_moments(geo, law, learner)
+        return (theory.population_excess_curve(truth, learner, n0, n1, n_syn, law),
+                jax.vmap(lambda a, b, c: theory.first_order_risk(geo, Q, a, b, c).total)(n0, n1, n_syn))
+    population, first = predict(*(jnp.asarray(summary[c].to_numpy(float)) for c in ("n0", "n1", "n_syn")))
     return summary.assign(population=np.asarray(population), first_order=np.asarray(first),
                           rule=[RULES[i] for i in summary.size_index])
 

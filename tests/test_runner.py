@@ -150,8 +150,9 @@ def test_studies_whose_dgps_differ_only_in_values_share_every_program(programs):
     """A built-in DGP binds its arrays to its family's functions, and the runner passes them to its programs as
     arguments (the oracle generator holds them as its hyperparameters): a second study whose Gaussian DGP has other
     means and covariances (same dimension and shapes), with the same SMOTE object and its own oracle, reuses the draw
-    and evaluate programs, compiles nothing with XLA, and its numbers are its own — those of the same DGP behind opaque closures, which compile their own
-    programs with the arrays inside (to float32 rounding: XLA folds constants)."""
+    and evaluate programs, compiles nothing with XLA, and its numbers are its own — those of the same DGP behind
+    opaque closures, which compile their own programs with the arrays inside (to float32 rounding: XLA folds
+    constants)."""
     first = small_study(("smote", "oracle"), reps=8)
     truth = D.gaussian(np.r_[0.5, 0.0, -0.5], np.r_[1.5, -0.5, 0.3], cov0=2.0, cov1=2.0)
     opaque_truth = truth._replace(

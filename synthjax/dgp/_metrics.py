@@ -30,17 +30,20 @@ def gaussian_score_metrics(m0, s0, m1, s1, prevalence=0.5) -> dict:
     instructions in every program that computes the metrics."""
     pi = jnp.asarray(prevalence, jnp.result_type(m0))
 
-    def rates(t):
-        """(TPR, FPR) at the thresholds t: Φ((m1 − t)/σ1), Φ((m0 − t)/σ0), one evaluation of Φ."""
-        both = norm.cdf(jnp.concatenate([(m1 - t) / s1, (m0 - t) / s0]))
-        return both[:t.shape[0]], both[t.shape[0]:]
+    def rates(t, *z):
+        """(TPR, FPR) at the thresholds t, Φ((m1 − t)/σ1) and Φ((m0 − t)/σ0), and Φ(z): one evaluation of Φ."""
+        n = t.shape[0]
+        phi = norm.cdf(jnp.concatenate([(m1 - t) / s1, (m0 - t) / s0, *z]))
+        return phi[:n], phi[n:2 * n], phi[2 * n:]
 
-    def f1(t):
-        tpr, fpr = rates(t)
+    def f1_of(tpr, fpr):
         return 2 * pi * tpr / (pi * tpr + (1 - pi) * fpr + pi)
 
+    def f1(t):
+        return f1_of(*rates(t)[:2])
+
     def precision(t):
-        tpr, fpr = rates(t)
+        tpr, fpr, _ = rates(t)
         return pi * tpr / (pi * tpr + (1 - pi) * fpr)
 
     auprc = gaussian_expectation(precision, m1, s1)
@@ -60,12 +63,9 @@ def gaussian_score_metrics(m0, s0, m1, s1, prevalence=0.5) -> dict:
     # balanced accuracy's rates and the AUROC Φ((m1 − m0)/√(σ0² + σ1²)) are one evaluation of Φ
     lo, hi = jnp.minimum(m0 - 8 * s0, m1 - 8 * s1), jnp.maximum(m0 + 8 * s0, m1 + 8 * s1)
     t = jnp.linspace(lo, hi, 129)
-    points = jnp.concatenate([t, roots])
-    n = points.shape[0]
-    z_auroc = (m1 - m0) / jnp.sqrt(s0 ** 2 + s1 ** 2)
-    phi = norm.cdf(jnp.concatenate([(m1 - points) / s1, (m0 - points) / s0, z_auroc[None]]))
-    tpr, fpr, auroc = phi[:n], phi[n:2 * n], phi[2 * n]
-    grid_f1 = 2 * pi * tpr[:129] / (pi * tpr[:129] + (1 - pi) * fpr[:129] + pi)
+    tpr, fpr, auroc = rates(jnp.concatenate([t, roots]), ((m1 - m0) / jnp.sqrt(s0 ** 2 + s1 ** 2))[None])
+    auroc = auroc[0]
+    grid_f1 = f1_of(tpr[:129], fpr[:129])
     ba = jnp.max(jnp.concatenate([0.5 * (tpr[129:] + 1 - fpr[129:]), jnp.full(1, 0.5, roots.dtype)]))
     i = jnp.clip(jnp.argmax(grid_f1), 1, t.shape[0] - 2)
     golden = 0.5 * (jnp.sqrt(5.0) - 1)

@@ -223,7 +223,8 @@ def generate_chunk(synth: Synthesizer, n0: int, n1: int, m: int, generator_tag: 
     """The jitted ``generate`` chunk ``chunk(seed, cell, rep_ids, X0, X1, synth_hyper)`` of a generator and shape, one
     per synthesizer object (its ``fit`` and ``sample``), so a generator used in several studies compiles once."""
     key = ("generate", id(synth.fit), id(synth.sample), n0, n1, m, generator_tag)
-    return _SHARED.get(key, (synth.fit, synth.sample), lambda: _on_data(make_generate(synth, n0, n1, m, generator_tag), 2))
+    return _SHARED.get(key, (synth.fit, synth.sample),
+                       lambda: _on_data(make_generate(synth, n0, n1, m, generator_tag), 2))
 
 
 def evaluate_chunk(study: Study, n0: int, n1: int, m: int):

@@ -9,8 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._newton import autodiff_newton_step, newton_minimise
-from ..learn import LinearParams
-from ..learn._linear import _split
+from ..learn import LinearParams, split_params
 from ._laws import balanced_law_risk
 
 
@@ -84,7 +83,7 @@ _population_risk = jax.jit(balanced_law_risk, static_argnums=1)
 def _theta_star(laws, theta0, *, loss, intercept, max_iter):
     """θ* = argmin_θ ``balanced_law_risk(laws, loss, θ)`` by damped Newton from θ0, and the gradient there."""
     def risk(theta):
-        return balanced_law_risk(laws, loss, _split(theta, intercept))
+        return balanced_law_risk(laws, loss, split_params(theta, intercept))
     theta = newton_minimise(risk, autodiff_newton_step(risk), theta0, max_iter)[1]
     return theta, jax.grad(risk)(theta)
 
@@ -105,4 +104,4 @@ def minimise_population_risk(laws, learner, d: int, dtype, start=None, max_iter:
     bound = np.sqrt(float(jnp.finfo(dtype).eps)) * (1 + float(jnp.max(jnp.abs(theta))))
     if not bool(jnp.all(jnp.isfinite(theta))) or float(jnp.max(jnp.abs(g))) > bound:
         raise RuntimeError(f"θ* did not converge for {learner.name}: gradient norm {float(jnp.linalg.norm(g)):.3g}.")
-    return _split(theta, learner.intercept)
+    return split_params(theta, learner.intercept)

@@ -115,7 +115,8 @@ def _prepare(X, y, w, intercept):
     return Xa, jnp.asarray(y, X.dtype), w, w / jnp.sum(w)
 
 
-def _split(theta, intercept):
+def split_params(theta, intercept: bool) -> LinearParams:
+    """θ = (coef, intercept) as ``LinearParams``: the last entry is the intercept when ``intercept``, else 0."""
     return LinearParams(theta[:-1], theta[-1]) if intercept else LinearParams(theta, jnp.zeros((), theta.dtype))
 
 
@@ -181,7 +182,7 @@ def _logistic_newton(X, y, w, hyper, init, chol, *, intercept, max_iter, per_poi
     it, theta, status = newton_minimise(objective, newton_step, theta0, max_iter, partial(full_step_decreases, Xa))
     g, _ = gradient(theta)
     info = FitInfo(it, jnp.linalg.norm(g), status == OK, status)
-    return _split(theta, intercept), info
+    return split_params(theta, intercept), info
 
 
 #: A size grid with many parameters forms one starting Hessian per this many sizes (``_anchor_factors``).
@@ -333,7 +334,7 @@ def least_squares(ridge: float = 0.0, intercept: bool = True, targets: tuple[flo
         g = 2 * Xa.T @ (v * (Xa @ theta - target(y))) + lam * theta
         finite = jnp.all(jnp.isfinite(theta))
         status = jnp.where(finite, OK, NONFINITE).astype(jnp.int32)
-        return _split(theta, intercept), FitInfo(jnp.ones((), jnp.int32), jnp.linalg.norm(g), finite, status)
+        return split_params(theta, intercept), FitInfo(jnp.ones((), jnp.int32), jnp.linalg.norm(g), finite, status)
 
     def fit_path(X, y, W, hyper=None):
         return jax.vmap(fit, (None, None, 0, None))(X, y, W, hyper)

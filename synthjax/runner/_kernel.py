@@ -64,8 +64,7 @@ def make_generate(synth: Synthesizer, n0: int, n1: int, m: int, generator_tag: i
 
 def _oracles(dgp: DGP):
     """(functions, arrays) of the DGP's sampler, population risk and population metrics (``bound_arrays``)."""
-    fns, arrays = zip(*(bound_arrays(f) for f in (dgp.sample, dgp.population_risk, dgp.population_metrics)))
-    return fns, arrays
+    return tuple(zip(*(bound_arrays(f) for f in (dgp.sample, dgp.population_risk, dgp.population_metrics))))
 
 
 def _evaluate(oracles, learner: Learner, n0: int, n1: int, m: int, n_test: int, metrics: bool):

@@ -15,8 +15,7 @@ import jax.numpy as jnp
 
 from .._newton import autodiff_newton_step, newton_minimise
 from ..dgp import SampleLaw, law_risk
-from ..learn import LinearParams
-from ..learn._linear import _split
+from ..learn import LinearParams, split_params
 from ._moments import ScoreMoments, law_moments
 
 
@@ -114,14 +113,14 @@ def population_root(dgp, learner, n0, n1, n_syn, Q_law, max_iter: int = 30) -> L
 def _population_roots(laws, t0, weights, ridge, *, loss, intercept, max_iter):
     """``population_root``'s solve for each row (n0, n1, ñ) of ``weights``, laws = (P0, P1, Q)."""
     def objective(t, w):
-        p = _split(t, intercept)
+        p = split_params(t, intercept)
         risks = jnp.stack([law_risk(law, loss, p, label) for law, label in zip(laws, (0, 1, 1))])
         return w @ risks / jnp.sum(w) + 0.5 * ridge * jnp.sum(p.coef ** 2)
 
     def solve(w):
         def weighted(t):
             return objective(t, w)
-        return _split(newton_minimise(weighted, autodiff_newton_step(weighted), t0, max_iter)[1], intercept)
+        return split_params(newton_minimise(weighted, autodiff_newton_step(weighted), t0, max_iter)[1], intercept)
     return jax.vmap(solve)(weights)
 
 

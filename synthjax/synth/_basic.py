@@ -32,7 +32,11 @@ def random_oversampling() -> Synthesizer:
         base = bootstrap_index(key, state.X_min.shape[0], m)
         return SynthSample(state.X_min[base], Provenance(base=base))
 
-    return Synthesizer("ros", fit, sample)
+    def conditional_law(state):
+        n1 = state.X_min.shape[0]
+        return state.X_min, jnp.full(n1, 1 / n1, state.X_min.dtype)
+
+    return Synthesizer("ros", fit, sample, conditional_law=conditional_law)
 
 
 class JitterHyper(NamedTuple):

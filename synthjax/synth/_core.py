@@ -37,11 +37,17 @@ class Synthesizer(NamedTuple):
 
     ``hyper`` holds the dynamic hyperparameters (array leaves: a grid over them is a vmap, not a
     recompilation); None means the factory's values, kept in ``Synthesizer.hyper``.
+
+    ``conditional_law(state) -> (X (N, d), w (N,))``, where the law of one draw given the fit is (or is integrated
+    exactly enough by) a finite set of weighted atoms, Σw = 1: random oversampling's points, SMOTE's segments at
+    Gauss–Legendre nodes of the step. The dependence-aware theory uses it for exact conditional score moments
+    (``theory.generator_dependence``); None: it averages a pool of draws instead.
     """
     name: str
     fit: Callable
     sample: Callable
     hyper: Any = ()
+    conditional_law: Callable | None = None
 
 
 def check_fit_inputs(X_min, X_maj, owner: str, min_rows: int = 2):

@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._validate import InvalidParameterError, check_choice, check_int
 from ._core import Provenance, Synthesizer, SynthSample, check_fit_inputs, check_size
@@ -42,6 +43,26 @@ def interpolate(key, state: InterpolationState, m: int, majority_step: float | N
         step = jnp.where(nbr >= n1, step * shrink, step)
     xb = state.X_min[base]
     return xb + step[:, None] * (state.X_nbr[nbr] - xb), Provenance(base, nbr, step)
+
+
+#: Gauss–Legendre nodes of ``segment_law`` in the step u ∈ [0, 1].
+SEGMENT_NODES = 8
+
+
+def segment_law(state: InterpolationState, nodes: int = SEGMENT_NODES):
+    """(X (n1·k·nodes, d), w): ``interpolate``'s law given the fit (no majority step) as weighted atoms, the points
+    x_b + u_q (x_nb − x_b) at the Gauss–Legendre nodes u_q of [0, 1] with weight base_p[b] · (1/k) · w_q. An
+    expectation over this law integrates E[f(x̃) | fit] = Σ_b base_p[b] (1/k) Σ_nb ∫₀¹ f(x_b + u (x_nb − x_b)) du
+    exactly for f polynomial of degree < 2·nodes in u, and to quadrature rounding for smooth f (a score along a
+    segment). ``Synthesizer.conditional_law`` of SMOTE, ADASYN and Borderline-SMOTE 1."""
+    u, wq = np.polynomial.legendre.leggauss(nodes)
+    dtype = state.X_min.dtype
+    u, wq = jnp.asarray((u + 1) / 2, dtype), jnp.asarray(wq / 2, dtype)
+    n1, k = state.nn.shape
+    xb = state.X_min[:, None, None, :]
+    X = xb + u[None, None, :, None] * (state.X_nbr[state.nn][:, :, None, :] - xb)
+    w = state.base_p[:, None, None] / k * wq[None, None, :]
+    return X.reshape(-1, X.shape[-1]), jnp.broadcast_to(w, (n1, k, nodes)).reshape(-1)
 
 
 def _stack(X_min, X_maj, owner):
@@ -103,7 +124,7 @@ def borderline_smote(kind: int = 1, k: int = 5, m_neighbors: int = 10) -> Synthe
         X, prov = interpolate(key, state, m, majority_step=0.5 if kind == 2 else None)
         return SynthSample(X, prov)
 
-    return Synthesizer(owner, fit, sample)
+    return Synthesizer(owner, fit, sample, conditional_law=segment_law if kind == 1 else None)
 
 
 def adasyn_weights(X_min, X_maj, k: int = 5):
@@ -135,7 +156,7 @@ def adasyn(k: int = 5) -> Synthesizer:
         check_size(m, "adasyn.sample")
         return SynthSample(*interpolate(key, state, m))
 
-    return Synthesizer("adasyn", fit, sample)
+    return Synthesizer("adasyn", fit, sample, conditional_law=segment_law)
 
 
 def soft_smote(k: int = 5) -> Synthesizer:

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 
 from .._validate import check_int
 from ._core import Synthesizer, SynthSample, check_fit_inputs, check_size
-from ._interpolation import InterpolationState, interpolate
+from ._interpolation import InterpolationState, interpolate, segment_law
 from ._neighbours import check_neighbours, minority_neighbours
 
 
@@ -33,4 +33,4 @@ def smote(k: int = 5) -> Synthesizer:
         check_size(m, "smote.sample")
         return SynthSample(*interpolate(key, state, m))
 
-    return Synthesizer("smote", fit, sample)
+    return Synthesizer("smote", fit, sample, conditional_law=segment_law)

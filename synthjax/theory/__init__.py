@@ -1,16 +1,16 @@
 """The theory engine: score geometry, first-order predictions, diagnostics and size tuners
 (Ma & Zhang, arXiv 2601.16120; SPEC §5–§6)."""
-from ._moments import (ScoreMoments, autodiff_moments, law_moments, learner_moments, parameter_vector,
-                       sample_moments)
+from ._moments import (GeneratorDependence, ScoreMoments, autodiff_moments, independent, law_moments,
+                       learner_moments, parameter_vector, sample_moments)
 from ._predict import (FirstOrderRisk, ScoreGeometry, augmentation_weights, first_order_risk, generator_moments,
-                       marginal_generator_law, metric_regret_curve, mismatch, population_excess_curve, population_root, score_geometry,
-                       theory_target_size)
+                       marginal_generator_law, metric_regret_curve, mismatch, population_excess_curve, population_root,
+                       predicted_best_size, score_geometry, theory_target_size)
 
 __all__ = ["ScoreMoments", "law_moments", "sample_moments", "autodiff_moments", "learner_moments",
            "parameter_vector", "ScoreGeometry", "score_geometry",
            "generator_moments", "mismatch", "FirstOrderRisk", "first_order_risk", "theory_target_size",
            "population_root", "population_excess_curve", "augmentation_weights", "metric_regret_curve",
-           "marginal_generator_law"]
+           "marginal_generator_law", "predicted_best_size", "GeneratorDependence", "independent"]
 from ._diagnostics import (QualityScore, SymmetryTest, balanced_fit, fold_split, generator_quality,
                            symmetry_test)
 from ._tuners import (BIASED, COST_GRID, FULL_GRID, REALISTIC, SYMMETRIC, TGVTSSResult, TunedFit, augmented_fits, balancing, cost_sensitive,
@@ -22,3 +22,8 @@ __all__ += ["SymmetryTest", "symmetry_test", "QualityScore", "generator_quality"
 from ._rates import Agreement, RateFit, agreement, fit_rate
 
 __all__ += ["RateFit", "fit_rate", "Agreement", "agreement"]
+from ._dependence import (DependentRisk, dependent_excess_curve, generator_dependence, oversampling_dependence,
+                          plugin_size, reads_majority)
+
+__all__ += ["generator_dependence", "oversampling_dependence", "plugin_size", "reads_majority", "DependentRisk",
+            "dependent_excess_curve"]

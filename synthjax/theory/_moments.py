@@ -83,9 +83,11 @@ def law_moments(law, loss, params: LinearParams, label, intercept: bool) -> Scor
     return ScoreMoments(mean, hessian, second - jnp.outer(mean, mean), jnp.zeros_like(mean))
 
 
-def sample_moments(loss, params: LinearParams, X, label, intercept: bool, w=None) -> ScoreMoments:
+def sample_moments(loss, params: LinearParams, X, label, intercept: bool, w=None, ddof: int = 1) -> ScoreMoments:
     """Empirical score moments of the rows of X (all with the given label) at θ, optionally weighted
-    by w ≥ 0 (weights 0 drop rows: fold masks keep shapes static). mean_se = SD/√(effective n)."""
+    by w ≥ 0 (weights 0 drop rows: fold masks keep shapes static). mean_se = SD/√(effective n).
+    The covariance divides by Σw − ddof: ddof = 1 for a sample, ddof = 0 for the moments of the discrete law
+    whose atoms are the rows with probabilities w (Σw = 1)."""
     dtype = params.coef.dtype
     w = jnp.ones(X.shape[0], dtype) if w is None else w.astype(dtype)
     Xa = _augment(X.astype(dtype), intercept)
@@ -95,7 +97,7 @@ def sample_moments(loss, params: LinearParams, X, label, intercept: bool, w=None
     total = jnp.sum(w)
     mean = w @ scores / total
     centred = scores - mean[None, :]
-    cov = (centred * w[:, None]).T @ centred / (total - 1)
+    cov = (centred * w[:, None]).T @ centred / (total - ddof)
     hessian = (Xa * (w * d2(s))[:, None]).T @ Xa / total
     return ScoreMoments(mean, hessian, cov, jnp.sqrt(jnp.diag(cov) / total))
 
@@ -118,7 +120,7 @@ def parameter_vector(learner, params):
     return ravel_pytree(params)
 
 
-def autodiff_moments(learner, params, X, label, w=None) -> ScoreMoments:
+def autodiff_moments(learner, params, X, label, w=None, ddof: int = 1) -> ScoreMoments:
     """Empirical score moments of the rows of X (label ``label``, weights w ≥ 0) at θ for any learner with
     ``score(params, X)`` and a per-point ``loss(s, y)``: scores ∇_θ ℓ(θ; x_i, y) by ``vmap(grad)``, the
     Hessian of the weighted mean loss by ``jax.hessian`` (p × p; fine for p up to a few thousand).
@@ -136,18 +138,47 @@ def autodiff_moments(learner, params, X, label, w=None) -> ScoreMoments:
     total = jnp.sum(w)
     mean = w @ scores / total
     centred = scores - mean[None, :]
-    cov = (centred * w[:, None]).T @ centred / (total - 1)
+    cov = (centred * w[:, None]).T @ centred / (total - ddof)
     hessian = jax.hessian(lambda t: w @ jax.vmap(point_loss, (None, 0))(t, X) / total)(theta)
     return ScoreMoments(mean, hessian, cov, jnp.sqrt(jnp.diag(cov) / total))
 
 
-def learner_moments(learner, params, X, label, w=None, owner: str = "theory") -> ScoreMoments:
+def learner_moments(learner, params, X, label, w=None, owner: str = "theory", ddof: int = 1) -> ScoreMoments:
     """Sample score moments through the learner contract: the closed-form path for the linear learners and
     for models linear in a fixed feature map (on Φ(X)), automatic differentiation for any other learner
     exposing ``score`` and a per-point ``loss``."""
     if isinstance(learner, Learner):
-        return sample_moments(learner.loss, params, X, label, learner.intercept, w)
+        return sample_moments(learner.loss, params, X, label, learner.intercept, w, ddof)
     check_learner(learner, owner)
     if getattr(learner, "features", None) is not None:
-        return sample_moments(learner.loss, params, learner.features(X), label, learner.intercept, w)
-    return autodiff_moments(learner, params, X, label, w)
+        return sample_moments(learner.loss, params, learner.features(X), label, learner.intercept, w, ddof)
+    return autodiff_moments(learner, params, X, label, w, ddof)
+
+
+class GeneratorDependence(NamedTuple):
+    """Score moments of a fitted generator Q̂ = G(X1) (label 1) at θ, over the real samples it is fitted to
+    (SPEC §11): the dependence-aware first-order theory's input, in place of the marginal law's ``ScoreMoments``.
+
+    mean: (p,) E[m_Q̂], m_Q̂ = E_Q̂ s(θ; X̃, 1); hessian: (p, p) E[H_Q̂]; within: (p, p) E[Σ_Q̂], the covariance of
+    one draw given the fit; V_psi: (p, p) Cov(m_Q̂); C: (p, p) E[ξ ψ̂ᵀ], ξ the real samples' centred score sum
+    (ξ1 = Σ_i s(x1_i) − n1 m1, plus the majority's ξ0 for a generator that reads X_maj), ψ̂ = m_Q̂ − E[m_Q̂];
+    mean_se: (p,) Monte-Carlo SE of ``mean`` (zeros when exact). The marginal law Q has mean E[m_Q̂] and
+    covariance E[Σ_Q̂] + V_ψ (``marginal``); for a generator that does not depend on the data (the oracle)
+    V_ψ = C = 0 (``independent``).
+    """
+    mean: jax.Array
+    hessian: jax.Array
+    within: jax.Array
+    V_psi: jax.Array
+    C: jax.Array
+    mean_se: jax.Array
+
+    def marginal(self) -> ScoreMoments:
+        """The moments of the marginal law Q of one synthetic point (what SPEC §5's prediction uses)."""
+        return ScoreMoments(self.mean, self.hessian, self.within + self.V_psi, self.mean_se)
+
+
+def independent(Q: ScoreMoments) -> GeneratorDependence:
+    """A law whose draws do not depend on the real sample (fresh draws from Q): V_ψ = C = 0."""
+    zero = jnp.zeros_like(Q.cov)
+    return GeneratorDependence(Q.mean, Q.hessian, Q.cov, zero, zero, Q.mean_se)

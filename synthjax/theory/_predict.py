@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from .._newton import autodiff_newton_step, newton_minimise
 from ..dgp import SampleLaw, law_risk
 from ..learn import LinearParams, split_params
-from ._moments import ScoreMoments, law_moments
+from ._moments import GeneratorDependence, ScoreMoments, independent, law_moments
 
 
 class ScoreGeometry(NamedTuple):
@@ -54,29 +54,49 @@ class FirstOrderRisk(NamedTuple):
     total: jax.Array
 
 
-def first_order_risk(geometry: ScoreGeometry, Q: ScoreMoments, n0, n1, n_syn) -> FirstOrderRisk:
+def first_order_risk(geometry: ScoreGeometry, Q, n0, n1, n_syn) -> FirstOrderRisk:
     """E[R(θ̂) − R(θ*)] ≈ ½ bᵀA⁻¹HA⁻¹b + ½ tr(H A⁻¹ S A⁻¹) for augmented ERM with ñ synthetic points.
 
-    b(ñ) = ((n0 − n1 − ñ)/2) g_φ + ñ g_ψ, A = n0H0 + n1H1 + ñH_Q, S = n0Σ0 + n1Σ1 + ñΣ_Q
-    (SPEC §5; the expansion is at the balanced θ*, ignores the ridge penalty, and ignores that a
-    fitted generator depends on the real minority sample). ``n_syn`` may be an array: vectorised.
+    b(ñ) = ((n0 − n1 − ñ)/2) g_φ + ñ g_ψ, A = n0H0 + n1H1 + ñH_Q. With Q the ``ScoreMoments`` of a law of fresh
+    draws, S = n0Σ0 + n1Σ1 + ñΣ_Q (SPEC §5, the **marginal** prediction: for a fitted generator, Q its marginal
+    law, ignoring that the synthetic points reuse the real minority sample). With Q a ``GeneratorDependence``
+    (``generator_dependence``), the **dependence-aware** prediction of SPEC §11:
+    S_dep = n0Σ0 + n1Σ1 + ñE[Σ_Q̂] + ñ²V_ψ + ñ(C + Cᵀ); ``Q.marginal()`` gives the marginal one from the same
+    moments. The expansion is at the balanced θ* and ignores the ridge penalty. ``n_syn`` may be an array.
     """
-    g_phi, g_psi = geometry.g_phi, mismatch(geometry, Q)
-    P0, P1 = geometry.P0, geometry.P1
+    dep = Q if isinstance(Q, GeneratorDependence) else independent(Q)
+    g_phi, g_psi = geometry.g_phi, mismatch(geometry, dep)
     n0, n1 = jnp.asarray(n0, g_phi.dtype), jnp.asarray(n1, g_phi.dtype)
 
     def one(n):
         b = 0.5 * (n0 - n1 - n) * g_phi + n * g_psi
-        A = n0 * P0.hessian + n1 * P1.hessian + n * Q.hessian
-        S = n0 * P0.cov + n1 * P1.cov + n * Q.cov
+        A, variance = sandwich_variance(geometry, dep, n0, n1, n)
         Ainv_b = jnp.linalg.solve(A, b)
-        Ainv = jnp.linalg.inv(A)
         bias = 0.5 * Ainv_b @ geometry.H @ Ainv_b
-        variance = 0.5 * jnp.trace(geometry.H @ Ainv @ S @ Ainv)
         return FirstOrderRisk(bias, variance, bias + variance)
 
     n_syn = jnp.asarray(n_syn, g_phi.dtype)
     return jax.vmap(one)(n_syn.reshape(-1)) if n_syn.ndim else one(n_syn)
+
+
+def sandwich_variance(geometry: ScoreGeometry, dep: GeneratorDependence, n0, n1, n):
+    """(A, ½ tr(H A⁻¹ S A⁻¹)): A = n0H0 + n1H1 + ñH_Q and S = n0Σ0 + n1Σ1 + ñE[Σ_Q̂] + ñ²V_ψ + ñ(C + Cᵀ) at the
+    geometry's θ (SPEC §11; V_ψ = C = 0 gives SPEC §5's S)."""
+    P0, P1 = geometry.P0, geometry.P1
+    A = n0 * P0.hessian + n1 * P1.hessian + n * dep.hessian
+    S = n0 * P0.cov + n1 * P1.cov + n * dep.within + n * n * dep.V_psi + n * (dep.C + dep.C.T)
+    Ainv = jnp.linalg.inv(A)
+    return A, 0.5 * jnp.trace(geometry.H @ Ainv @ S @ Ainv)
+
+
+def predicted_best_size(geometry: ScoreGeometry, Q, n0, n1, gamma):
+    """(γ_opt, ñ_opt, curve): the minimiser of ``first_order_risk`` over the γ grid (ñ = round(γ (n0 − n1)))
+    and the predicted curve (``FirstOrderRisk`` over the grid). Q marginal or dependence-aware, as there."""
+    gamma = jnp.asarray(gamma, geometry.g_phi.dtype)
+    sizes = jnp.round(gamma * (n0 - n1))
+    curve = first_order_risk(geometry, Q, n0, n1, sizes)
+    best = jnp.nanargmin(curve.total)
+    return gamma[best], sizes[best], curve
 
 
 def theory_target_size(g_phi, g_psi, n0, n1):

@@ -1,0 +1,204 @@
+"""Dependence-aware first-order theory for fitted generators, and the plug-in size it gives (SPEC §11; this
+project's extension of Ma & Zhang, arXiv 2601.16120, §3).
+
+A fitted generator Q̂ = G(X1) repeats the noise of the real minority sample X1, so its ñ synthetic points do not
+average that noise away. Expanding the estimating equation at θ*, U = Σ s(x0) + Σ s(x1) + Σ s(x̃) and
+θ̂ − θ* ≈ −A⁻¹U with E[UUᵀ] = bbᵀ + S_dep, S_dep = n0Σ0 + n1Σ1 + ñE[Σ_Q̂] + ñ²V_ψ + ñ(C + Cᵀ):
+``generator_dependence`` estimates E[m_Q̂], E[H_Q̂], E[Σ_Q̂], V_ψ = Cov(m_Q̂) and C = E[ξ ψ̂ᵀ] by Monte Carlo over
+fresh real samples of a DGP and generator fits (scores at θ only: no learner fit), exactly given each fit where
+the generator's law is a finite set of atoms (``Synthesizer.conditional_law``: random oversampling, SMOTE by
+Gauss–Legendre quadrature over the step), else from a pool of M draws with the pool's own noise E[Σ_Q̂]/M removed
+from V_ψ; ``oversampling_dependence`` is random oversampling in closed form; ``plugin_size`` estimates the same
+quantities from one data set (balanced pilot fit, bootstrap of X1) and minimises the prediction over γ.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._validate import InvalidParameterError, check_int
+from ..learn import Learner, check_learner
+from ._diagnostics import balanced_fit, bound_learner
+from ._moments import GeneratorDependence, independent, learner_moments
+from ._predict import (ScoreGeometry, first_order_risk, generator_moments, marginal_generator_law, population_root,
+                       sandwich_variance, score_geometry)
+from ._tuners import FULL_GRID, TunedFit, augmented_fits
+
+
+def _check_inputs(synthesizer, learner, X1, X0, pool, owner, count_name, count):
+    """Edge checks: counts ≥ 2, a per-point loss, and a generator that draws label-1 rows of the data's width."""
+    check_int(count, count_name, owner, 2)
+    check_int(pool, "pool", owner, 2)
+    if not isinstance(learner, Learner):
+        check_learner(learner, owner)
+    out = jax.eval_shape(lambda k, X1, X0: synthesizer.sample(k, synthesizer.fit(k, X1, X0), pool),
+                         jax.random.key(0), X1, X0)
+    if out.X.ndim != 2 or out.X.shape[1] != X1.shape[1]:
+        raise InvalidParameterError(f"The 'synthesizer' parameter of {owner} must draw rows of width d = "
+                                    f"{X1.shape[1]} (the data's). Got {synthesizer.name} drawing shape "
+                                    f"{out.X.shape} instead.")
+    if out.y is not None:
+        raise InvalidParameterError(f"The 'synthesizer' parameter of {owner} must draw label-1 rows; "
+                                    f"{synthesizer.name} draws soft labels.")
+
+
+def reads_majority(synthesizer, X1) -> bool:
+    """Whether the generator's law depends on the majority sample: its ``fit``/``sample`` refuse X_maj = None
+    (Borderline-SMOTE, ADASYN). Such a generator's ψ̂ correlates with the majority's score sum too."""
+    try:
+        jax.eval_shape(lambda k, X1: synthesizer.sample(k, synthesizer.fit(k, X1, None), 2), jax.random.key(0), X1)
+    except (InvalidParameterError, TypeError, AttributeError):
+        return True
+    return False
+
+
+def _fit_moments(synthesizer, learner, theta, key, X1, X0, pool, synth_hyper=None):
+    """Score moments at θ of one draw of the generator fitted to (X1, X0): exact over its conditional law's atoms
+    where it has one, else the sample moments of a pool of ``pool`` draws."""
+    k_fit, k_draw = jax.random.split(key)
+    state = synthesizer.fit(k_fit, X1, X0, synth_hyper)
+    if synthesizer.conditional_law is not None:
+        X, w = synthesizer.conditional_law(state)
+        return learner_moments(learner, theta, X, 1, w, owner="generator_dependence", ddof=0)
+    return learner_moments(learner, theta, synthesizer.sample(k_draw, state, pool).X, 1,
+                           owner="generator_dependence")
+
+
+def _assemble(m1, fits, real_means, xi, pool_noise: bool, pool: int) -> GeneratorDependence:
+    """GeneratorDependence from R fits: E[m_Q̂] = m1 + mean(m̂_r − s̄1_r) (the real sample's mean score as a control
+    variate: E s̄1 = m1), E[H_Q̂] and E[Σ_Q̂] the means, V_ψ = Cov_r(m̂_r) − E[Σ_Q̂]/M when m̂_r is a pool's mean,
+    C = Cov_r(ξ_r, m̂_r)."""
+    m, H, Sigma = fits.mean, fits.hessian, fits.cov
+    R = m.shape[0]
+    within = jnp.mean(Sigma, axis=0)
+    diff = m - real_means
+    centred = m - jnp.mean(m, axis=0)[None, :]
+    V = centred.T @ centred / (R - 1) - (within / pool if pool_noise else 0)
+    C = (xi - jnp.mean(xi, axis=0)[None, :]).T @ centred / (R - 1)
+    se = jnp.std(diff, axis=0, ddof=1) / np.sqrt(R)
+    return GeneratorDependence(m1 + jnp.mean(diff, axis=0), jnp.mean(H, axis=0), within, V, C, se)
+
+
+def generator_dependence(key, synthesizer, dgp, learner, geometry: ScoreGeometry, n0: int, n1: int,
+                         replicates: int = 512, pool: int = 4096, batch_size: int = 64) -> GeneratorDependence:
+    """The fitted generator's score moments over real samples (SPEC §11), for any learner with a per-point loss.
+
+    For r = 1…R: (X0, X1) ~ P0^n0 × P1^n1 from ``dgp``, the generator fitted to them, and at θ = ``geometry.theta``
+    the conditional moments m̂_r, Ĥ_r, Σ̂_r of one synthetic draw (exact over ``synthesizer.conditional_law``'s
+    atoms, else from ``pool`` draws) and the real score sums ξ_r = Σ s(x1_i) (+ Σ s(x0_i) for a generator that
+    ``reads_majority``). Jit- and vmap-safe given its static arguments; replicates run ``batch_size`` at a time.
+
+    Returns a ``GeneratorDependence``; ``first_order_risk(geometry, it, …)`` is the dependence-aware prediction
+    and ``first_order_risk(geometry, it.marginal(), …)`` the marginal (SPEC §5) one from the same draws.
+    Raises InvalidParameterError for replicates or pool < 2, a learner without a per-point loss, or a
+    generator that draws rows of another width or soft labels.
+    """
+    X0s, X1s = jax.eval_shape(lambda k: dgp.sample(k, n0, n1), jax.random.key(0))
+    _check_inputs(synthesizer, learner, X1s, X0s, pool, "generator_dependence", "replicates", replicates)
+    with_majority = reads_majority(synthesizer, X1s)
+    theta = geometry.theta
+
+    def one(k):
+        k_data, k_gen = jax.random.split(k)
+        X0, X1 = dgp.sample(k_data, n0, n1)
+        fit = _fit_moments(synthesizer, learner, theta, k_gen, X1, X0, pool)
+        real1 = learner_moments(learner, theta, X1, 1).mean
+        xi = n1 * real1 + (n0 * learner_moments(learner, theta, X0, 0).mean if with_majority else 0)
+        return fit, real1, xi
+
+    fits, real1, xi = jax.lax.map(one, jax.random.split(key, replicates), batch_size=batch_size)
+    return _assemble(geometry.P1.mean, fits, real1, xi, synthesizer.conditional_law is None, pool)
+
+
+class DependentRisk(NamedTuple):
+    """The root-centred prediction of E[R(θ̂) − R(θ*)] at each ñ (``dependent_excess_curve``)."""
+    population: jax.Array   # R(θ(ñ)) − R(θ*): the augmented population fit's excess risk (the bias, exact)
+    variance: jax.Array     # ½ tr(H A⁻¹ S_dep A⁻¹) with every moment at θ(ñ)
+    total: jax.Array
+
+
+def dependent_excess_curve(key, dgp, learner, n0: int, n1: int, n_syn, synthesizer=None, Q_law=None,
+                           replicates: int = 512, pool: int = 1024) -> DependentRisk:
+    """The dependence-aware prediction over a grid of ñ, expanded at the population root θ(ñ) (SPEC §11):
+
+        E[R(θ̂) − R(θ*)] ≈ [R(θ(ñ)) − R(θ*)] + ½ tr(H A⁻¹ S_dep A⁻¹),   H, A, S_dep at θ(ñ),
+
+    θ(ñ) the root of n0∇R0 + n1∇R1 + ñ∇R_Q (``population_root``, Q the generator's marginal law,
+    ``marginal_generator_law`` unless ``Q_law`` is given), where the estimating equation has mean zero. Expanding at
+    θ* instead (``first_order_risk``) treats the O(1) bias linearly and evaluates the scores where the fit is not:
+    at the quickstart design the score covariances at θ(ñ) differ by ±30% from those at θ* at γ = 0.5 and 1.5.
+    ``synthesizer=None`` means fresh draws from ``Q_law`` (V_ψ = C = 0: the oracle). The dependence moments at every
+    θ(ñ) share one set of generator fits (``generator_dependence`` vmapped over θ). Linear learners (exact class
+    moments, ``score_geometry``).
+    """
+    k_law, k_dep = jax.random.split(key)
+    if synthesizer is None and Q_law is None:
+        raise InvalidParameterError("dependent_excess_curve needs a 'synthesizer' or a 'Q_law' (fresh draws). "
+                                    "Got neither.")
+    if Q_law is None:
+        Q_law = marginal_generator_law(k_law, synthesizer, dgp, n0, n1)
+    n_syn = jnp.ravel(jnp.asarray(n_syn, jnp.zeros(()).dtype))
+    roots = population_root(dgp, learner, n0, n1, n_syn, Q_law)
+    risk_star = dgp.population_risk(learner.loss, dgp.theta_star(learner))
+
+    def at(theta):
+        geometry = score_geometry(dgp, learner, theta)
+        if synthesizer is None:
+            return geometry, independent(generator_moments(geometry, Q_law, learner))
+        return geometry, generator_dependence(k_dep, synthesizer, dgp, learner, geometry, n0, n1, replicates, pool)
+
+    geometries, deps = jax.vmap(at)(roots)
+    variance = jax.vmap(lambda g, d, n: sandwich_variance(g, d, n0, n1, n)[1])(geometries, deps, n_syn)
+    population = jax.vmap(lambda p: dgp.population_risk(learner.loss, p))(roots) - risk_star
+    return DependentRisk(population, variance, population + variance)
+
+
+def oversampling_dependence(geometry: ScoreGeometry, n1: int) -> GeneratorDependence:
+    """Random oversampling in closed form (SPEC §11): m_Q̂ = s̄1, so ψ̂ = ξ1/n1, V_ψ = Σ1/n1, C = Σ1,
+    E[Σ_Q̂] = (1 − 1/n1)Σ1, E[m_Q̂] = m1, H_Q = H1."""
+    P1 = geometry.P1
+    return GeneratorDependence(P1.mean, P1.hessian, (1 - 1 / n1) * P1.cov, P1.cov / n1, P1.cov,
+                               jnp.zeros_like(P1.mean))
+
+
+def plugin_size(key, synthesizer, learner, X0, X1, gammas=FULL_GRID, bootstrap: int = 64, pool: int = 2048,
+                gamma_max: float = 2.0, hyper=None, synth_hyper=None) -> TunedFit:
+    """The plug-in size from data alone (SPEC §11): ñ_plug = argmin over γ of the dependence-aware prediction.
+
+    θ* → the balanced pilot fit θ̂ (``balanced_fit``); Σ0, Σ1, H0, H1, g_φ its in-sample score moments; g_ψ =
+    m_Q̂(X1) − m̂1 from the generator fitted to the real X1; E[Σ_Q̂], E[H_Q̂], V_ψ and C = E[ξ1 ψ̂ᵀ] from B bootstrap
+    resamples X1* of X1 (refit the generator, recompute m_Q̂ and ξ1; the majority stays fixed). No validation fit:
+    the only fits are the pilot and the final one with the chosen size (``augmented_fits``). Runs inside a vmapped
+    replicate, for any learner with a per-point loss (drawn once from ``key`` if it has random parts).
+    ``losses`` holds the predicted excess risk per candidate γ.
+    """
+    _check_inputs(synthesizer, learner, X1, X0, pool, "plugin_size", "bootstrap", bootstrap)
+    gammas = jnp.asarray(gammas, X0.dtype)
+    n0, n1 = X0.shape[0], X1.shape[0]
+    learner = bound_learner(learner, key, X0, X1)
+    k_real, k_boot, k_final = jax.random.split(key, 3)
+    theta, _ = balanced_fit(learner, X0, X1, hyper=hyper)
+    M0 = learner_moments(learner, theta, X0, 0, owner="plugin_size")
+    M1 = learner_moments(learner, theta, X1, 1, owner="plugin_size")
+    geometry = ScoreGeometry(theta, M0, M1, 0.5 * (M0.hessian + M1.hessian), M0.hessian - M1.hessian,
+                             M0.mean - M1.mean)
+    real = _fit_moments(synthesizer, learner, theta, k_real, X1, X0, pool, synth_hyper)
+
+    def one(k):
+        k_index, k_gen = jax.random.split(k)
+        Xb = X1[jax.random.randint(k_index, (n1,), 0, n1)]
+        mean1 = learner_moments(learner, theta, Xb, 1, owner="plugin_size").mean
+        return _fit_moments(synthesizer, learner, theta, k_gen, Xb, X0, pool, synth_hyper), mean1, n1 * mean1
+
+    fits, real1, xi = jax.vmap(one)(jax.random.split(k_boot, bootstrap))
+    dep = _assemble(M1.mean, fits, real1, xi, synthesizer.conditional_law is None, pool)
+    dep = dep._replace(mean=real.mean)                   # g_ψ from the generator fitted to the real sample
+    predicted = first_order_risk(geometry, dep, n0, n1, jnp.round(gammas * (n0 - n1))).total
+    best = jnp.argmin(jnp.where(jnp.isfinite(predicted), predicted, jnp.inf))
+    (params, info), sizes = augmented_fits(k_final, synthesizer, learner, X0, X1, gammas[best][None], gamma_max,
+                                           hyper, synth_hyper)
+    first = jax.tree_util.tree_map(lambda a: a[0], (params, info))
+    return TunedFit(gammas[best], sizes[0], first[0], first[1], predicted)

@@ -1,6 +1,7 @@
 """The synthesizer interface, provenance, and nested synthetic sizes."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -95,7 +96,8 @@ def one_of(synthesizers, index) -> Synthesizer:
     compiled once, not once per generator (only the generators' own ``fit``/``sample`` are compiled each). With the same
     keys it draws what ``synthesizers[index]`` draws: ``fit`` keeps its arguments and ``sample`` fits and samples the
     chosen generator (``jax.lax.switch``; an unbatched index runs that branch alone, also under ``vmap`` over data).
-    Provenance is not kept; rows without soft labels get y = 1. ``hyper``: one entry per synthesizer."""
+    Provenance is not kept; y is None when no generator draws soft labels, else rows without soft labels get y = 1.
+    ``hyper``: one entry per synthesizer."""
     synthesizers = tuple(synthesizers)
     if not synthesizers or not all(isinstance(s, Synthesizer) for s in synthesizers):
         raise InvalidParameterError(f"The 'synthesizers' parameter of synth.one_of must be a non-empty sequence of "
@@ -107,11 +109,15 @@ def one_of(synthesizers, index) -> Synthesizer:
     def sample(key, state, m):
         k_fit, X_min, X_maj, hyper = state
 
+        def direct(j):
+            return synthesizers[j].sample(key, synthesizers[j].fit(k_fit, X_min, X_maj, hyper[j]), m)
+        soft = any(jax.eval_shape(partial(direct, j)).y is not None for j in range(len(synthesizers)))
+
         def branch(j):
             def draw():
-                out = synthesizers[j].sample(key, synthesizers[j].fit(k_fit, X_min, X_maj, hyper[j]), m)
+                out = direct(j)
                 y = jnp.ones(m, out.X.dtype) if out.y is None else out.y.astype(out.X.dtype)
-                return SynthSample(out.X, Provenance(), y)
+                return SynthSample(out.X, Provenance(), y if soft else None)
             return draw
         return jax.lax.switch(index, [branch(j) for j in range(len(synthesizers))])
 

@@ -170,7 +170,7 @@ def plugin_size(key, synthesizer, learner, X0, X1, gammas=FULL_GRID, bootstrap: 
 
     θ* → the balanced pilot fit θ̂ (``balanced_fit``); Σ0, Σ1, H0, H1, g_φ its in-sample score moments; g_ψ =
     m_Q̂(X1) − m̂1 from the generator fitted to the real X1; E[Σ_Q̂], E[H_Q̂], V_ψ and C = E[ξ1 ψ̂ᵀ] from B bootstrap
-    resamples X1* of X1 (refit the generator, recompute m_Q̂ and ξ1; the majority stays fixed). No validation fit:
+    resamples X1* of X1 (``bootstrap_dependence``). No validation fit:
     the only fits are the pilot and the final one with the chosen size (``augmented_fits``). Runs inside a vmapped
     replicate, for any learner with a per-point loss (drawn once from ``key`` if it has random parts).
     ``losses`` holds the predicted excess risk per candidate γ.
@@ -179,26 +179,38 @@ def plugin_size(key, synthesizer, learner, X0, X1, gammas=FULL_GRID, bootstrap: 
     gammas = jnp.asarray(gammas, X0.dtype)
     n0, n1 = X0.shape[0], X1.shape[0]
     learner = bound_learner(learner, key, X0, X1)
-    k_real, k_boot, k_final = jax.random.split(key, 3)
+    k_boot, k_final = jax.random.split(key)
     theta, _ = balanced_fit(learner, X0, X1, hyper=hyper)
     M0 = learner_moments(learner, theta, X0, 0, owner="plugin_size")
     M1 = learner_moments(learner, theta, X1, 1, owner="plugin_size")
     geometry = ScoreGeometry(theta, M0, M1, 0.5 * (M0.hessian + M1.hessian), M0.hessian - M1.hessian,
                              M0.mean - M1.mean)
-    real = _fit_moments(synthesizer, learner, theta, k_real, X1, X0, pool, synth_hyper)
-
-    def one(k):
-        k_index, k_gen = jax.random.split(k)
-        Xb = X1[jax.random.randint(k_index, (n1,), 0, n1)]
-        mean1 = learner_moments(learner, theta, Xb, 1, owner="plugin_size").mean
-        return _fit_moments(synthesizer, learner, theta, k_gen, Xb, X0, pool, synth_hyper), mean1, n1 * mean1
-
-    fits, real1, xi = jax.vmap(one)(jax.random.split(k_boot, bootstrap))
-    dep = _assemble(M1.mean, fits, real1, xi, synthesizer.conditional_law is None, pool)
-    dep = dep._replace(mean=real.mean)                   # g_ψ from the generator fitted to the real sample
+    dep = bootstrap_dependence(k_boot, synthesizer, learner, theta, X0, X1, bootstrap, pool, synth_hyper)
     predicted = first_order_risk(geometry, dep, n0, n1, jnp.round(gammas * (n0 - n1))).total
     best = jnp.argmin(jnp.where(jnp.isfinite(predicted), predicted, jnp.inf))
     (params, info), sizes = augmented_fits(k_final, synthesizer, learner, X0, X1, gammas[best][None], gamma_max,
                                            hyper, synth_hyper)
     first = jax.tree_util.tree_map(lambda a: a[0], (params, info))
     return TunedFit(gammas[best], sizes[0], first[0], first[1], predicted)
+
+
+def bootstrap_dependence(key, synthesizer, learner, theta, X0, X1, bootstrap: int = 64, pool: int = 2048,
+                         synth_hyper=None) -> GeneratorDependence:
+    """The generator's dependence moments from one data set (SPEC §11, "from data alone"): E[Σ_Q̂], E[H_Q̂], V_ψ and
+    C = E[ξ1 ψ̂ᵀ] over B bootstrap resamples X1* of X1 (the generator refitted to each, m_Q̂ and ξ1 recomputed; the
+    majority X0 stays fixed), and E[m_Q̂] from the generator fitted to X1 itself. For random oversampling
+    V_ψ → Σ̂1/n1 and C → Σ̂1 (Σ̂1 the in-sample score covariance, ddof 0) as B grows."""
+    _check_inputs(synthesizer, learner, X1, X0, pool, "bootstrap_dependence", "bootstrap", bootstrap)
+    n1 = X1.shape[0]
+    k_real, k_boot = jax.random.split(key)
+    real = _fit_moments(synthesizer, learner, theta, k_real, X1, X0, pool, synth_hyper)
+
+    def one(k):
+        k_index, k_gen = jax.random.split(k)
+        Xb = X1[jax.random.randint(k_index, (n1,), 0, n1)]
+        mean1 = learner_moments(learner, theta, Xb, 1, owner="bootstrap_dependence").mean
+        return _fit_moments(synthesizer, learner, theta, k_gen, Xb, X0, pool, synth_hyper), mean1, n1 * mean1
+
+    fits, real1, xi = jax.vmap(one)(jax.random.split(k_boot, bootstrap))
+    dep = _assemble(real.mean, fits, real1, xi, synthesizer.conditional_law is None, pool)
+    return dep._replace(mean=real.mean)

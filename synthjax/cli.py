@@ -65,18 +65,38 @@ def draw(module, results, out: Path) -> list:
     return [path]
 
 
+#: A study's ``annotate`` runs beside its cells only when the learner is linear with fewer parameters than this.
+#: jaxlib 0.10.2's batched LAPACK kernels (a vmapped Cholesky) hand work to XLA's intra-op threads above some size and
+#: block on it: two such programs on two Python threads can hold both threads of a 2-core machine for ever (16 × 64²
+#: factors do, 16 × 48² or 64 × 20² do not). With a small learner the cells' factors stay below that size.
+OVERLAP_MAX_PARAMETERS = 32
+
+
+def overlaps_annotate(study) -> bool:
+    """Whether ``synthjax run`` may compute the theory beside the cells (``OVERLAP_MAX_PARAMETERS``)."""
+    from .learn import Learner
+    learner = study.learner
+    return isinstance(learner, Learner) and study.dgp.d + int(learner.intercept) < OVERLAP_MAX_PARAMETERS
+
+
 def _annotate_meanwhile(module, study):
     """Start the study's ``annotate`` on its design rows (``Study.size_table``) on a second thread, so the theory is
-    traced and compiled while the runner computes the replicates (the quickstart: 17.1 → 15.8 s cold); returns
-    ``summary ↦ summary`` with the predicted columns joined on (generator, n0, n1, n_syn)."""
+    traced and compiled while the runner computes the replicates (the quickstart: 17.1 → 15.8 s cold), or, for a
+    learner too large to overlap safely (``overlaps_annotate``), after them; returns ``summary ↦ summary`` with the
+    predicted columns joined on (generator, n0, n1, n_syn)."""
     from concurrent.futures import ThreadPoolExecutor
     design = study.size_table()
-    pool = ThreadPoolExecutor(1, thread_name_prefix="synthjax-annotate")
-    pending = pool.submit(module.annotate, design)
-    pool.shutdown(wait=False)               # the thread ends with its one task
+    if overlaps_annotate(study):
+        pool = ThreadPoolExecutor(1, thread_name_prefix="synthjax-annotate")
+        pending = pool.submit(module.annotate, design)
+        pool.shutdown(wait=False)               # the thread ends with its one task
+        predictions = pending.result
+    else:
+        def predictions():
+            return module.annotate(design)
 
     def join(summary):
-        predicted = pending.result()
+        predicted = predictions()
         keys = ["generator", "n0", "n1", "n_syn"]
         new = [c for c in predicted if c not in design]
         return summary.drop(columns=new, errors="ignore").merge(predicted[keys + new], on=keys, how="left")

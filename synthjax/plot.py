@@ -113,6 +113,27 @@ def curves(frame: pd.DataFrame, x: str, y: str, by: str, se: str | None = None, 
     return _finish(fig, [ax], caption_text, path)
 
 
+def curve_panels(frame: pd.DataFrame, panel: str, x: str, y: str, by: str, se: str | None = None,
+                 reference: float | None = None, band: float | None = None, title: str = "", xlabel: str | None = None,
+                 ylabel: str | None = None, caption_text: str | None = None, path: str | Path | None = None):
+    """One panel per value of ``panel``: ``y`` against ``x`` per ``by`` group with 95% bands from ``se``; a
+    horizontal ``reference`` line, shaded ± ``band`` around it (e.g. a ratio of 1 ± 20%)."""
+    names = list(dict.fromkeys(frame[panel]))
+    fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.6), squeeze=False, sharey=True)
+    for ax, name in zip(axes[0], names):
+        _series(ax, frame[frame[panel] == name], x, y, by, se)
+        if reference is not None:
+            ax.axhline(reference, color="0.3", lw=0.8)
+            if band is not None:
+                ax.axhspan(reference - band, reference + band, color="0.85", zorder=0)
+        ax.set_title(str(name), fontsize=9)
+        ax.set_xlabel(xlabel or LABELS.get(x, x))
+    axes[0][0].set_ylabel(ylabel or LABELS.get(y, y))
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return _finish(fig, axes[0], caption_text, path)
+
+
 def write_findings(out_dir, title: str, claim: str, observed: str, verdict: str, design: str = "") -> Path:
     """Write ``findings.md``: the paper's qualitative claim, what this run shows (numbers with MCSE),
     and whether they agree."""

@@ -26,6 +26,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import synth
 from ._memo import OwnedCache
+from ._validate import InvalidParameterError
 
 __all__ = ["RandomOverSampler", "Jitter", "SMOTE", "BorderlineSMOTE", "ADASYN", "GaussianFit", "BayesianGaussian"]
 
@@ -67,6 +68,18 @@ class _JaxOverSampler(BaseOverSampler):
                              f"Got {len(classes)} classes instead; use sampling_strategy.")
         return {classes[np.argmin(counts)]: int(np.rint(self.gamma * (counts.max() - counts.min())))}
 
+    def _neighbour_limits(self, n_class: int, n_all: int) -> dict:
+        """{parameter: largest allowed value} for the neighbour counts of this sampler on a class of n_class rows."""
+        return {}
+
+    def _check_neighbours(self, n_class: int, n_all: int):
+        """Name this estimator's own parameter (not the synthesizer's) when a neighbour count exceeds the data."""
+        for name, limit in self._neighbour_limits(n_class, n_all).items():
+            if getattr(self, name) > limit:
+                raise InvalidParameterError(
+                    f"The '{name}' parameter of {type(self).__name__} must be an int in [1, {limit}] for this data "
+                    f"(a targeted class has {n_class} of {n_all} samples). Got {getattr(self, name)} instead.")
+
     def _fit_resample(self, X, y):
         dtype = jnp.float64 if (X.dtype == np.float64 and jax.config.jax_enable_x64) else jnp.float32
         seed = int(check_random_state(self.random_state).randint(2 ** 31 - 1))
@@ -78,6 +91,7 @@ class _JaxOverSampler(BaseOverSampler):
             if n_new <= 0:
                 continue
             mine = y == cls
+            self._check_neighbours(int(np.sum(mine)), len(y))
             X_new = draw(np.uint32(seed), np.uint32(i), np.asarray(dense[mine], dtype), np.asarray(dense[~mine], dtype),
                          int(n_new))
             X_parts.append(np.asarray(X_new).astype(X.dtype))
@@ -120,6 +134,9 @@ class SMOTE(_JaxOverSampler):
         super().__init__(sampling_strategy=sampling_strategy, gamma=gamma, random_state=random_state)
         self.k_neighbors = k_neighbors
 
+    def _neighbour_limits(self, n_class, n_all):
+        return {"k_neighbors": n_class - 1}
+
     def _synthesizer(self):
         return synth.smote(self.k_neighbors)
 
@@ -139,6 +156,9 @@ class BorderlineSMOTE(_JaxOverSampler):
         self.k_neighbors = k_neighbors
         self.m_neighbors = m_neighbors
 
+    def _neighbour_limits(self, n_class, n_all):
+        return {"k_neighbors": (n_class if self.kind == "borderline-1" else n_all) - 1, "m_neighbors": n_all - 1}
+
     def _synthesizer(self):
         return synth.borderline_smote(int(self.kind[-1]), self.k_neighbors, self.m_neighbors)
 
@@ -152,6 +172,9 @@ class ADASYN(_JaxOverSampler):
     def __init__(self, *, n_neighbors=5, sampling_strategy="auto", gamma=None, random_state=None):
         super().__init__(sampling_strategy=sampling_strategy, gamma=gamma, random_state=random_state)
         self.n_neighbors = n_neighbors
+
+    def _neighbour_limits(self, n_class, n_all):
+        return {"n_neighbors": n_class - 1}
 
     def _synthesizer(self):
         return synth.adasyn(self.n_neighbors)

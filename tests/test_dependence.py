@@ -10,7 +10,7 @@ from synthjax import learn, synth, theory
 from synthjax._validate import InvalidParameterError
 
 N0, N1 = 400, 40
-TRUTH = D.gaussian(np.zeros(3), np.ones(3) / np.sqrt(3))
+TRUTH = D.gaussian(np.zeros(4), np.ones(4) / 2.0)     # d = 4: no other test shares its programs
 LEARNER = learn.logistic(ridge=1e-4)
 
 
@@ -68,7 +68,7 @@ def test_smote_quadrature_equals_a_large_pool():
     state = smote.fit(jax.random.key(4), X1)
     theta = TRUTH.theta_star(LEARNER)
     X, w = smote.conditional_law(state)
-    assert X.shape == (N1 * 5 * 8, 3) and float(jnp.sum(w)) == pytest.approx(1.0, abs=1e-6)
+    assert X.shape == (N1 * 5 * 8, 4) and float(jnp.sum(w)) == pytest.approx(1.0, abs=1e-6)
     exact = theory.learner_moments(LEARNER, theta, X, 1, w, ddof=0)
     pool = theory.learner_moments(LEARNER, theta, smote.sample(jax.random.key(5), state, 400_000).X, 1)
     assert np.all(np.abs(np.asarray(exact.mean - pool.mean)) < 4.5 * np.asarray(pool.mean_se))
@@ -140,8 +140,8 @@ def test_dependence_bad_input(geometry):
     with pytest.raises(InvalidParameterError, match="'bootstrap'"):
         theory.plugin_size(jax.random.key(0), ros, LEARNER, X0, X1, bootstrap=1)
     wide = synth.Synthesizer("wide", ros.fit, lambda k, s, m: ros.sample(k, s, m)._replace(
-        X=jnp.zeros((m, 4))))
-    with pytest.raises(InvalidParameterError, match="'synthesizer'.*width d = 3"):
+        X=jnp.zeros((m, 5))))
+    with pytest.raises(InvalidParameterError, match="'synthesizer'.*width d = 4"):
         theory.generator_dependence(jax.random.key(0), wide, TRUTH, LEARNER, geometry, N0, N1)
     with pytest.raises(InvalidParameterError, match="soft labels"):
         theory.bootstrap_dependence(jax.random.key(0), synth.mixup(0.5), LEARNER, geometry.theta, X0, X1)

@@ -175,3 +175,18 @@ def test_oracles_of_a_second_dgp_of_one_family_compile_nothing(programs):
     Z = np.asarray(oracles(first)[3][0][1]) - np.r_[1.0, 0.0, 0.0]     # one key: X1 = μ1 + Z L1ᵀ, first's L1 = I
     np.testing.assert_allclose(oracles(second)[3][0][1], np.r_[0.3, -0.5, 0.2] + Z *
                                np.sqrt([2.0, 1.0, 0.5]), rtol=1e-5, atol=1e-6)
+
+
+def test_theta_star_memo_is_bounded():
+    """θ* is memoised per loss, the most recently used few only: a process that makes a new loss per call stays
+    bounded, and a hit returns the stored solution."""
+    from synthjax import learn
+    truth = D.gaussian(np.zeros(2), np.ones(2))
+    truth.theta_star.cache.keep = 2
+    base = learn.logistic()
+    learners = [base._replace(loss=lambda s, y, i=i: jax.nn.softplus(s) - y * s + 0 * i) for i in range(3)]
+    solutions = [truth.theta_star(lrn) for lrn in learners]
+    assert len(truth.theta_star.cache.entries) == 2
+    assert truth.theta_star(learners[2]) is solutions[2]
+    np.testing.assert_allclose(solutions[0].coef, solutions[2].coef, rtol=1e-6)
+    assert jnp.all(jnp.isfinite(solutions[1].coef))

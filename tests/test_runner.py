@@ -589,3 +589,19 @@ def test_throughput_benchmark_drives_the_runner_cell(monkeypatch):
     monkeypatch.setattr(throughput, "N1", 12)
     per_rep, compile_s, iterations = throughput.time_synthjax([1.0], 64, 64, 1)
     assert per_rep > 0 and compile_s > 0 and 1 <= iterations <= 50
+
+
+def test_annotate_never_runs_beside_cells_it_could_deadlock(tmp_path):
+    """jaxlib 0.10.2 deadlocks when two threads run batched Cholesky factors above its fan-out size at once (64 × 64
+    here, in the cells and in ``annotate``). ``synthjax run`` used to start ``annotate`` beside every study's cells:
+    this study then hung for ever (checked: killed after 120 s). Now a study whose learner is not a small linear one
+    computes its theory after the cells. A hang fails here by the timeout, never by blocking the suite."""
+    study_file = Path(__file__).parent / "data" / "lapack_study.py"
+    proc = subprocess.run([sys.executable, "-m", "synthjax.cli", "run", str(study_file), "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert np.isfinite(pd.read_parquet(tmp_path / "run" / "summary.parquet").theory).all()
+    quickstart = cli.load_study_module("sims/quickstart.py").study(reps=1)
+    big = dataclasses.replace(quickstart, dgp=D.gaussian(np.zeros(64), np.ones(64) / 8))
+    assert cli.overlaps_annotate(quickstart) and not cli.overlaps_annotate(big)
+    assert not cli.overlaps_annotate(cli.load_study_module(str(study_file)).study(reps=1))

@@ -67,3 +67,15 @@ def test_inside_imblearn_pipeline_and_grid_search():
 def test_imblearn_common_sampler_checks(estimator, check):
     """imbalanced-learn's own common sampler checks (sparse input, pandas, dtypes, strategies …)."""
     check(estimator)
+
+
+@pytest.mark.parametrize("sampler, name", [(sk.SMOTE(k_neighbors=12), "k_neighbors"),
+                                           (sk.ADASYN(n_neighbors=12), "n_neighbors"),
+                                           (sk.BorderlineSMOTE(k_neighbors=12), "k_neighbors")])
+def test_too_many_neighbours_names_the_estimators_parameter(sampler, name):
+    """A neighbour count above the targeted class's size names this estimator's parameter, not the synthesizer's."""
+    X, y = make_classification(n_samples=120, weights=[0.9], random_state=0)
+    y[np.flatnonzero(y == 1)[8:]] = 0                      # 8 minority rows
+    with pytest.raises(ValueError, match=f"The '{name}' parameter of {type(sampler).__name__} must be an int in "
+                                         r"\[1, 7\]"):
+        sampler.fit_resample(X, y)

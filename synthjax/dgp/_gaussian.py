@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import InvalidParameterError, check_float, check_int
+from .._memo import OwnedCache
 from ..learn import LinearParams
 from ._core import DGP, class_samplers, law_population_risk, minimise_population_risk
 from ._laws import GaussianLaw
@@ -139,13 +140,16 @@ def lda_start(mu0, mu1, cov0, cov1, learner):
     return np.r_[start, -0.5 * (mu1 @ prec @ mu1 - mu0 @ prec @ mu0)] if learner.intercept else start
 
 
+#: θ* solutions kept per DGP (most recently used losses); a study uses one or two.
+THETA_STAR_KEEP = 8
+
+
 def memoised_theta_star(theta_star):
-    """Cache θ* per learner loss (θ* depends on the loss and the intercept only, not on the ridge).
+    """Cache θ* per learner loss (θ* depends on the loss and the intercept only, not on the ridge), the
+    ``THETA_STAR_KEEP`` most recently used (a process that makes many losses, one lambda per call, stays bounded).
     The cache is a function attribute, not a closure cell, so design fingerprints ignore it."""
     def cached(learner):
-        key = (id(learner.loss), learner.intercept)
-        if key not in cached.cache:
-            cached.cache[key] = (learner.loss, theta_star(learner))   # keep the loss alive: its id stays unique
-        return cached.cache[key][1]
-    cached.cache = {}
+        return cached.cache.get((id(learner.loss), learner.intercept), (learner.loss,),
+                                lambda: theta_star(learner))
+    cached.cache = OwnedCache(THETA_STAR_KEEP)
     return cached

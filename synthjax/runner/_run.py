@@ -29,7 +29,10 @@ CLAIM_POLL_S = 1.0
 def claimed(store: RunStore, jobs, elsewhere: list, by_others: list):
     """Yield the jobs whose cell claim this run takes, each with the blocks still missing once claimed;
     append to ``elsewhere`` the jobs another live run holds and to ``by_others`` the names of cells another
-    run finished meanwhile. Lazy: a local executor claims each cell just before computing it."""
+    run finished meanwhile. Lazy: a local executor claims each cell when it takes the job, which with
+    ``compile_ahead`` is while the previous cell's blocks still run (it compiles the next cell meanwhile), so a run
+    holds at most two claims at once, the running cell's and the next one's. A second run sharing the folder then
+    works from the cell after those two; a claim is released when its cell ends, fails or the run stops."""
     for job in jobs:
         if not store.claim(job.name):
             elsewhere.append(job)

@@ -134,7 +134,7 @@ def _run(args) -> int:
             executor = runner.RayExecutor(address=args.ray_address) if args.executor == "ray" else None
             results = runner.run(study, verbose=True, out=out, shard=args.shard, force=args.force,
                                  max_memory=args.max_memory, executor=executor)
-        except (runner.DesignChanged, InvalidParameterError) as err:
+        except (runner.DesignChanged, runner.StoreWriteError, InvalidParameterError) as err:
             raise SystemExit(f"synthjax: {err}")
         if args.shard is not None:
             print(f"synthjax: shard {args.shard[0]}/{args.shard[1]} done; `synthjax collect {out}` merges.",

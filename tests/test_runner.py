@@ -580,6 +580,49 @@ def test_fingerprint_sees_edited_literals_and_module_constants():
     assert fingerprint(factory(Config(0.1))) == fingerprint(factory(Config(0.1))) != fingerprint(factory(Config(0.2)))
 
 
+class _ScaledBootstrap:
+    """A user's synthesizer object: its settings are attributes, its fit and sample bound methods; it refers to
+    itself (a cycle)."""
+    def __init__(self, scale, noise=0.0):
+        self.scale, self.noise, self.me = scale, noise, self
+
+    def fit(self, key, X_min, X_maj=None, hyper=None):
+        return X_min
+
+    def sample(self, key, state, m):
+        return synth.SynthSample(self.scale * state[jax.random.randint(key, (m,), 0, state.shape[0])], synth.Provenance())
+
+
+class _SlottedRidge:
+    __slots__ = ("ridge", "intercept")
+
+    def __init__(self, ridge, intercept=True):
+        self.ridge, self.intercept = ridge, intercept
+
+
+def test_fingerprint_sees_every_attribute_of_user_objects():
+    """A study whose generator or learner is a user's object resumes into old results only if every attribute is the
+    same: objects are hashed by their state (``__dict__``, slots, bound methods' objects, classes' attributes), cycles
+    included; an object the fingerprint cannot see into is refused, naming it."""
+    import threading
+    from synthjax.runner import fingerprint
+
+    def generator(**kw):
+        obj = _ScaledBootstrap(**{"scale": 1.0, **kw})
+        return synth.Synthesizer("scaled", obj.fit, obj.sample)
+    assert fingerprint(generator()) == fingerprint(generator())
+    assert len({fingerprint(generator()), fingerprint(generator(scale=2.0)), fingerprint(generator(noise=0.1))}) == 3
+    assert fingerprint(_SlottedRidge(0.1)) == fingerprint(_SlottedRidge(0.1))
+    assert len({fingerprint(_SlottedRidge(0.1)), fingerprint(_SlottedRidge(0.2)),
+                fingerprint(_SlottedRidge(0.1, False))}) == 3
+
+    def static_learner(C):
+        return type("Learner", (), {"C": C, "loss": staticmethod(lambda s, y: (s - y) ** 2)})
+    assert fingerprint(static_learner(1.0)) == fingerprint(static_learner(1.0)) != fingerprint(static_learner(2.0))
+    with pytest.raises(InvalidParameterError, match="cannot see into a _thread.lock"):
+        fingerprint({"synthesizers": {"locked": threading.Lock()}})
+
+
 def test_throughput_benchmark_drives_the_runner_cell(monkeypatch):
     """benchmarks/throughput.py calls the runner's cell API directly (``cell_chunk``, ``cell_arguments``,
     ``CompiledCell``): one tiny timing keeps it in step with that API (its numbers are timed, not tested)."""
@@ -605,3 +648,32 @@ def test_annotate_never_runs_beside_cells_it_could_deadlock(tmp_path):
     big = dataclasses.replace(quickstart, dgp=D.gaussian(np.zeros(64), np.ones(64) / 8))
     assert cli.overlaps_annotate(quickstart) and not cli.overlaps_annotate(big)
     assert not cli.overlaps_annotate(cli.load_study_module(str(study_file)).study(reps=1))
+
+
+def test_full_disk_mid_shard_leaves_no_partial_file_and_resumes(tmp_path, monkeypatch):
+    """The disk fills while the fourth shard is being written (ENOSPC after part of the file): the run stops with an
+    error naming that shard and the reason, the folder holds the three finished shards and nothing else, and once
+    space is back the same run resumes to the uninterrupted table."""
+    import errno
+    out = tmp_path / "run"
+    real_to_parquet, calls = pd.DataFrame.to_parquet, []
+
+    def filling(frame, path, *args, **kw):
+        calls.append(path)
+        if len(calls) == 4:
+            Path(path).write_bytes(b"PAR1 half a shard")            # part of the file reaches the disk
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real_to_parquet(frame, path, *args, **kw)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", filling)
+    study = small_study(("ros", "smote"), reps=256, chunk_size=64)
+    with pytest.raises(OSError, match=r"could not write .*shards/[^ ]*__b\d+\.parquet: No space left on device") as err:
+        run(study, out=out)
+    assert err.value.errno == errno.ENOSPC
+    files = sorted(p.name for p in (out / "shards").iterdir())
+    assert len(files) == 3 and all(not name.startswith(".") for name in files)
+    for p in (out / "shards").iterdir():
+        pd.read_parquet(p)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", real_to_parquet)          # space is back
+    resumed = run(study, out=out).table
+    pd.testing.assert_frame_equal(resumed, run(study).table, check_exact=True)
+    assert len(list((out / "shards").iterdir())) == 8

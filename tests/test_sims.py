@@ -56,6 +56,8 @@ TINY = {   # module constants shrunk so that every study runs in seconds
     "end_to_end_nonlinear": dict(GAMMA=np.array([0.0, 0.5, 1.0]), N0=200, N1=20, N_TEST=200,
                                  LEARNER=learn.random_fourier_logistic(10, C=2.0)),
     "misspecification_map": dict(RATIOS=(2, 5), GAMMA=(0.0, 1.0)),
+    "theory_accuracy": dict(N1S=(25,), GAMMA=(0.0, 1.0), DEPENDENCE_REPLICATES=8,
+                            generators=lambda: {"random oversampling": S.random_oversampling()}),
     "synthetic_vs_reweighting": dict(N0=150, N1=20, N_TEST=200, COSTS=(1.0, 4.0), GENERATORS={"Jitter": S.jitter(0.08, local_k=3)},
                                      METHODS=("Raw ERM", "Class reweighting", "Tuned cost-sensitive", "TG-VTSS-Jitter"),
                                      NETWORK=learn.mlp((8,), learning_rate=5e-3, steps=10, patience=0, decoupled=True,

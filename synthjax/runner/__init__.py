@@ -12,10 +12,10 @@ from ._kernel import (cell_arguments, cell_chunk, cell_replicate, draw_chunk, ev
 from ._memory import parse_bytes, peak_rss
 from ._results import Results, custom_results, jax_flags, summarise
 from ._run import run
-from ._store import DesignChanged, RunStore, replicate_store
+from ._store import DesignChanged, RunStore, StoreWriteError, replicate_store
 from ._summary import Summary
 
-__all__ = ["CellJob", "LocalExecutor", "RayExecutor", "parse_bytes", "peak_rss", "DesignChanged", "RunStore", "replicate_store",
+__all__ = ["CellJob", "LocalExecutor", "RayExecutor", "parse_bytes", "peak_rss", "DesignChanged", "StoreWriteError", "RunStore", "replicate_store",
            "code_version", "fingerprint", "CompiledCell", "block_size", "cell_name", "Study", "Results", "Summary",
            "custom_results", "run", "summarise", "jax_flags", "make_replicate", "make_draw", "make_generate", "make_evaluate",
            "cell_replicate", "cell_chunk", "cell_arguments", "draw_chunk", "evaluate_chunk", "replicate_chunk",

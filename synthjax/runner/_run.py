@@ -20,7 +20,7 @@ from ._execute import CellComputer, block_size
 from ._executors import CellJob, LocalExecutor
 from ._memory import ROW_BYTES, memory_block_size, parse_bytes, peak_rss
 from ._results import Results, jax_flags, summarise, versions
-from ._store import RunStore
+from ._store import RunStore, StoreWriteError
 
 #: Seconds between looks at cells another run holds.
 CLAIM_POLL_S = 1.0
@@ -112,6 +112,8 @@ def run(study: Study, verbose: bool = False, out=None, shard: tuple | None = Non
     def settle(job, outcome):
         if store is not None:
             store.release(job.name)
+        if isinstance(outcome, StoreWriteError):        # a full disk: stop, keeping every finished shard
+            raise outcome
         if isinstance(outcome, BaseException):
             failures[job.name] = f"{type(outcome).__name__}: {outcome}"
             if store is not None:

@@ -37,10 +37,28 @@ class DesignChanged(RuntimeError):
     """Resuming a run directory whose design or code version differs from the current one."""
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+class StoreWriteError(OSError):
+    """A file of the run directory could not be written (a full disk, a quota, permissions): the run stops; every
+    shard already written is complete and kept, no partial file is left, and rerunning resumes."""
+
+
+def _atomic_write(path: Path, write) -> None:
+    """``write(tmp)`` to a temporary name beside ``path``, then rename: ``path`` is whole or absent. On an OSError
+    (ENOSPC part-way) the temporary file is removed and a ``StoreWriteError`` names the path and the reason."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        reason = os.strerror(err.errno) if err.errno else str(err)
+        raise StoreWriteError(err.errno, f"synthjax could not write {path}: {reason}. Finished shards are kept and "
+                                         f"no partial file is left; free space (or fix the folder) and rerun the same "
+                                         f"command to resume.") from err
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    _atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 class RunStore:
@@ -127,10 +145,7 @@ class RunStore:
         return self.shard(cell, block).exists()
 
     def write(self, cell: str, block: int, frame: pd.DataFrame) -> None:
-        path = self.shard(cell, block)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
+        _atomic_write(self.shard(cell, block), lambda tmp: frame.to_parquet(tmp, index=False))
 
     def record_error(self, cell: str, error: BaseException) -> None:
         _atomic_write_text(self.path / "errors" / f"{cell}.json",

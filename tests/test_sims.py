@@ -19,6 +19,7 @@ def _module(name):
 def test_quickstart_and_aligned_biased(tmp_path, name, monkeypatch):
     module = _module(name)
     monkeypatch.setattr(module, "N1_QUICK", (6, 25, 100), raising=False)    # (used by aligned_biased only)
+    monkeypatch.setattr(module, "DEPENDENCE_REPLICATES", 32, raising=False)  # (quickstart's theory: a smaller MC)
     study = module.study(reps=3)
     results = run(study)
     if name == "quickstart":                    # theory beside simulation: the columns the CLI adds and prints

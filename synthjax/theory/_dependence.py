@@ -164,7 +164,7 @@ def oversampling_dependence(geometry: ScoreGeometry, n1: int) -> GeneratorDepend
                                jnp.zeros_like(P1.mean))
 
 
-def plugin_size(key, synthesizer, learner, X0, X1, gammas=FULL_GRID, bootstrap: int = 64, pool: int = 2048,
+def plugin_size(key, synthesizer, learner, X0, X1, gammas=FULL_GRID, bootstrap: int = 32, pool: int = 512,
                 gamma_max: float = 2.0, hyper=None, synth_hyper=None) -> TunedFit:
     """The plug-in size from data alone (SPEC §11): ñ_plug = argmin over γ of the dependence-aware prediction.
 
@@ -194,7 +194,7 @@ def plugin_size(key, synthesizer, learner, X0, X1, gammas=FULL_GRID, bootstrap: 
     return TunedFit(gammas[best], sizes[0], first[0], first[1], predicted)
 
 
-def bootstrap_dependence(key, synthesizer, learner, theta, X0, X1, bootstrap: int = 64, pool: int = 2048,
+def bootstrap_dependence(key, synthesizer, learner, theta, X0, X1, bootstrap: int = 32, pool: int = 512,
                          synth_hyper=None) -> GeneratorDependence:
     """The generator's dependence moments from one data set (SPEC §11, "from data alone"): E[Σ_Q̂], E[H_Q̂], V_ψ and
     C = E[ξ1 ψ̂ᵀ] over B bootstrap resamples X1* of X1 (the generator refitted to each, m_Q̂ and ξ1 recomputed; the

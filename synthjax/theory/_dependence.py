@@ -83,7 +83,7 @@ def _assemble(m1, fits, real_means, xi, pool_noise: bool, pool: int) -> Generato
 
 
 def generator_dependence(key, synthesizer, dgp, learner, geometry: ScoreGeometry, n0: int, n1: int,
-                         replicates: int = 512, pool: int = 4096, batch_size: int = 64) -> GeneratorDependence:
+                         replicates: int = 512, pool: int = 4096, batch_size: int = 16) -> GeneratorDependence:
     """The fitted generator's score moments over real samples (SPEC §11), for any learner with a per-point loss.
 
     For r = 1…R: (X0, X1) ~ P0^n0 × P1^n1 from ``dgp``, the generator fitted to them, and at θ = ``geometry.theta``

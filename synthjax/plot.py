@@ -174,7 +174,8 @@ def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, overlay: pd.DataFra
             log_color: bool = True, title: str = "", xlabel: str | None = None, ylabel: str | None = None,
             caption_text: str | None = None, path: str | Path | None = None):
     """A (y × x) surface of ``value`` (mean over the cell), with an optional curve ``overlay`` (columns
-    x, y; e.g. the theory's optimal size per row) drawn dashed. NaN cells are left blank."""
+    x, y; e.g. the theory's optimal size per row) drawn dashed — one line per value of its ``label`` column if it
+    has one (dashed, dotted, dash-dotted). NaN cells are left blank."""
     grid = frame.pivot_table(index=y, columns=x, values=value, aggfunc="mean")
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     data = grid.to_numpy(float)
@@ -190,7 +191,9 @@ def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, overlay: pd.DataFra
     if overlay is not None and len(overlay):
         row = {v: i for i, v in enumerate(grid.index)}
         ov = overlay[overlay[y].isin(grid.index)]
-        ax.plot(ov[x], [row[v] for v in ov[y]], color="white", ls="--", lw=2, marker="o", label="theory optimum")
+        labelled = ov.groupby("label", sort=False) if "label" in ov else [("theory optimum", ov)]
+        for style, (label, part) in zip(("--", ":", "-."), labelled):
+            ax.plot(part[x], [row[v] for v in part[y]], color="white", ls=style, lw=2, marker="o", label=label)
         ax.legend(frameon=False, fontsize=8, labelcolor="white")
     ax.set_xlabel(xlabel or LABELS.get(x, x))
     ax.set_ylabel(ylabel or LABELS.get(y, y))

@@ -96,6 +96,7 @@ def generator_dependence(key, synthesizer, dgp, learner, geometry: ScoreGeometry
     Raises InvalidParameterError for replicates or pool < 2, a learner without a per-point loss, or a
     generator that draws rows of another width or soft labels.
     """
+    n0, n1 = int(n0), int(n1)
     X0s, X1s = jax.eval_shape(lambda k: dgp.sample(k, n0, n1), jax.random.key(0))
     _check_inputs(synthesizer, learner, X1s, X0s, pool, "generator_dependence", "replicates", replicates)
     with_majority = reads_majority(synthesizer, X1s)
@@ -151,7 +152,8 @@ def dependent_excess_curve(key, dgp, learner, n0: int, n1: int, n_syn, synthesiz
         return geometry, generator_dependence(k_dep, synthesizer, dgp, learner, geometry, n0, n1, replicates, pool)
 
     geometries, deps = jax.vmap(at)(roots)
-    variance = jax.vmap(lambda g, d, n: sandwich_variance(g, d, n0, n1, n)[1])(geometries, deps, n_syn)
+    counts = tuple(jnp.asarray(v, n_syn.dtype) for v in (n0, n1))
+    variance = jax.vmap(lambda g, d, n: sandwich_variance(g, d, *counts, n)[1])(geometries, deps, n_syn)
     population = jax.vmap(lambda p: dgp.population_risk(learner.loss, p))(roots) - risk_star
     return DependentRisk(population, variance, population + variance)
 

@@ -49,7 +49,7 @@ TINY = {   # module constants shrunk so that every study runs in seconds
     "aligned_realistic": dict(N1_QUICK=(10, 100)),
     "mixup_structure": dict(ALPHAS=(0.5, 2.0), GENERATIONS=2, N=200),
     "local_symmetry": dict(NOISES=("rademacher",), GAMMA=(0.0, 1.0), LOGISTIC_GAMMA=(0.0, 1.0), N_LOGISTIC=300),
-    "score_regimes": dict(GAMMA=(0.0, 1.0, 2.0)),
+    "score_regimes": dict(GAMMA=(0.0, 1.0, 2.0), DEPENDENCE_REPLICATES=8),
     "end_to_end": dict(GAMMA=(0.0, 1.0), N0=400, N1=40),
     "real_data": dict(TABLES=(("wine-3-vs-rest", 3),), GENERATORS=("SMOTE",)),
     "long_tail": dict(RATIOS=(10,), N_MAX=20, TEST_PER_CLASS=5, METHODS=("none", "smote", "mamix"),

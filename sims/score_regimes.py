@@ -8,9 +8,9 @@ population AUROC, AUPRC, best-threshold balanced accuracy and F1 (prevalence ½)
 against the Bayes score; the population regret curve of the augmented population fit with Q = P1
 (``theory.metric_regret_curve``) is overlaid.
 
-Beside each simulated regret, the first-order prediction (``theory.metric_regret_prediction``: M_Bayes − M(θ*) +
-∇Mᵀ A⁻¹b − ½tr(∇²M A⁻¹(bbᵀ + S)A⁻¹), ∇M, ∇²M by autodiff of the exact population metric; S dependence-aware for
-SMOTE, SPEC §11).
+Beside each simulated regret, the first-order prediction (``theory.dependent_metric_regret``: M_Bayes − M(θ(ñ)) −
+½tr(∇²M A⁻¹S A⁻¹) at the population root θ(ñ), ∇²M by autodiff of the exact population metric; S dependence-aware
+for SMOTE, SPEC §11).
 
 Claim: well specified, augmentation only moves the intercept, so it cannot improve the ranking metrics
 beyond variance (population regret 0 at every ñ); misspecified, the projection depends on the class
@@ -47,17 +47,16 @@ def truth_for(design):
 
 
 def predicted_regret(truth, summary) -> dict:
-    """{metric: predicted regret per summary row}: ``theory.metric_regret_prediction`` at θ*, with the oracle's exact
-    law (fresh draws) and SMOTE's dependence moments (SPEC §11, ``DEPENDENCE_REPLICATES`` real samples and fits)."""
+    """{metric: predicted regret per summary row}: ``theory.dependent_metric_regret``, expanded at the population root
+    θ(ñ), with the oracle's exact law (fresh draws) and SMOTE's dependence moments (SPEC §11,
+    ``DEPENDENCE_REPLICATES`` real samples and fits); one compiled program per generator."""
     truth.theta_star(LEARNER)               # memoised per process: outside the compiled programs below
-    geo = theory.score_geometry(truth, LEARNER)
-    moments = {"oracle": theory.generator_moments(geo, truth.class_law(1), LEARNER),
-               "SMOTE (k=5)": jax.jit(lambda k: theory.generator_dependence(
-                   k, SMOTE, truth, LEARNER, geo, 2000, 100, replicates=DEPENDENCE_REPLICATES))(jax.random.key(5))}
     out = {m: np.full(len(summary), np.nan) for m in METRICS}
-    for name, Q in moments.items():
+    for name, (generator, law) in {"oracle": (None, truth.class_law(1)), "SMOTE (k=5)": (SMOTE, None)}.items():
         rows = (summary.generator == name).to_numpy()
-        regret = theory.metric_regret_prediction(truth, LEARNER, geo, Q, 2000, 100, summary.n_syn.to_numpy(float)[rows])
+        sizes = jnp.asarray(summary.n_syn.to_numpy(float)[rows], jnp.zeros(()).dtype)
+        regret = jax.jit(lambda k, n: theory.dependent_metric_regret(
+            k, truth, LEARNER, 2000, 100, n, generator, law, replicates=DEPENDENCE_REPLICATES))(jax.random.key(5), sizes)
         for m in METRICS:
             out[m][rows] = np.asarray(regret[m])
     return out

@@ -181,3 +181,7 @@ def test_metric_regret_prediction_matches_simulation(geometry):
             ratio = simulated[i] / float(predicted[name][metric][0])
             assert 0.7 < ratio < 1.3, (name, metric, simulated[i])
     assert float(predicted["ros"]["auroc"][0]) > 5 * float(predicted["oracle"]["auroc"][0])
+    at_root = jax.jit(lambda k: theory.dependent_metric_regret(k, TRUTH, LEARNER, N0, N1, jnp.asarray([float(n)]),
+                                                              Q_law=TRUTH.class_law(1)))(jax.random.key(0))
+    for metric in ("auroc", "best_ba"):       # at balancing the oracle's population root is θ* (up to the ridge)
+        np.testing.assert_allclose(at_root[metric], predicted["oracle"][metric], rtol=0.02)

@@ -22,8 +22,9 @@ __all__ += ["SymmetryTest", "symmetry_test", "QualityScore", "generator_quality"
 from ._rates import Agreement, RateFit, agreement, fit_rate
 
 __all__ += ["RateFit", "fit_rate", "Agreement", "agreement"]
-from ._dependence import (DependentRisk, bootstrap_dependence, dependent_excess_curve, generator_dependence,
-                          metric_regret_prediction, oversampling_dependence, plugin_size, reads_majority)
+from ._dependence import (DependentRisk, bootstrap_dependence, dependent_excess_curve, dependent_metric_regret,
+                          generator_dependence, metric_regret_prediction, oversampling_dependence, plugin_size,
+                          reads_majority)
 
 __all__ += ["generator_dependence", "oversampling_dependence", "plugin_size", "reads_majority", "DependentRisk",
-            "dependent_excess_curve", "bootstrap_dependence", "metric_regret_prediction"]
+            "dependent_excess_curve", "bootstrap_dependence", "metric_regret_prediction", "dependent_metric_regret"]

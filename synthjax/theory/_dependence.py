@@ -24,7 +24,7 @@ from ..learn import Learner, check_learner
 from ._diagnostics import balanced_fit, bound_learner
 from ._moments import GeneratorDependence, independent, learner_moments, parameter_vector
 from ._predict import (ScoreGeometry, first_order_risk, generator_moments, marginal_generator_law, population_root,
-                       sandwich_variance, score_geometry)
+                       sandwich, sandwich_variance, score_geometry)
 from ._tuners import FULL_GRID, TunedFit, augmented_fits
 
 
@@ -135,15 +135,24 @@ def dependent_excess_curve(key, dgp, learner, n0: int, n1: int, n_syn, synthesiz
     θ(ñ) share one set of generator fits (``generator_dependence`` vmapped over θ). Linear learners (exact class
     moments, ``score_geometry``).
     """
+    n_syn, roots, geometries, deps, counts = _root_expansion(key, dgp, learner, n0, n1, n_syn, synthesizer, Q_law,
+                                                             replicates, pool, "dependent_excess_curve")
+    risk_star = dgp.population_risk(learner.loss, dgp.theta_star(learner))
+    variance = jax.vmap(lambda g, d, n: sandwich_variance(g, d, *counts, n)[1])(geometries, deps, n_syn)
+    population = jax.vmap(lambda p: dgp.population_risk(learner.loss, p))(roots) - risk_star
+    return DependentRisk(population, variance, population + variance)
+
+
+def _root_expansion(key, dgp, learner, n0, n1, n_syn, synthesizer, Q_law, replicates, pool, owner):
+    """(ñ, θ(ñ), geometries, dependence moments, (n0, n1)) at every population root: the root-centred predictions'
+    common part (the dependence moments at every root share one set of generator fits)."""
     k_law, k_dep = jax.random.split(key)
     if synthesizer is None and Q_law is None:
-        raise InvalidParameterError("dependent_excess_curve needs a 'synthesizer' or a 'Q_law' (fresh draws). "
-                                    "Got neither.")
+        raise InvalidParameterError(f"{owner} needs a 'synthesizer' or a 'Q_law' (fresh draws). Got neither.")
     if Q_law is None:
         Q_law = marginal_generator_law(k_law, synthesizer, dgp, n0, n1)
     n_syn = jnp.ravel(jnp.asarray(n_syn, jnp.zeros(()).dtype))
     roots = population_root(dgp, learner, n0, n1, n_syn, Q_law)
-    risk_star = dgp.population_risk(learner.loss, dgp.theta_star(learner))
 
     def at(theta):
         geometry = score_geometry(dgp, learner, theta)
@@ -152,10 +161,39 @@ def dependent_excess_curve(key, dgp, learner, n0: int, n1: int, n_syn, synthesiz
         return geometry, generator_dependence(k_dep, synthesizer, dgp, learner, geometry, n0, n1, replicates, pool)
 
     geometries, deps = jax.vmap(at)(roots)
-    counts = tuple(jnp.asarray(v, n_syn.dtype) for v in (n0, n1))
-    variance = jax.vmap(lambda g, d, n: sandwich_variance(g, d, *counts, n)[1])(geometries, deps, n_syn)
-    population = jax.vmap(lambda p: dgp.population_risk(learner.loss, p))(roots) - risk_star
-    return DependentRisk(population, variance, population + variance)
+    return n_syn, roots, geometries, deps, tuple(jnp.asarray(v, n_syn.dtype) for v in (n0, n1))
+
+
+def _metric_derivatives(dgp, learner, params, prevalence):
+    """(names, M(θ), ∇M(θ), ∇²M(θ)) of the population metrics at ``params`` (forward-mode autodiff)."""
+    theta, unravel = parameter_vector(learner, params)
+    names = tuple(dgp.bayes_metrics(prevalence))
+
+    def metrics(t):
+        values = dgp.population_metrics(unravel(t), prevalence)
+        return jnp.stack([values[k] for k in names])
+    return names, metrics(theta), jax.jacfwd(metrics)(theta), jax.jacfwd(jax.jacfwd(metrics))(theta)
+
+
+def dependent_metric_regret(key, dgp, learner, n0: int, n1: int, n_syn, synthesizer=None, Q_law=None,
+                            prevalence: float = 0.5, replicates: int = 512, pool: int = 1024) -> dict:
+    """Predicted metric regret expanded at the population root θ(ñ), as ``dependent_excess_curve`` for the risk:
+
+        E[M(θ̂)] ≈ M(θ(ñ)) + ½ tr(∇²M(θ(ñ)) A⁻¹ S_dep A⁻¹),   A, S_dep at θ(ñ),   regret = M_Bayes − E[M(θ̂)],
+
+    so a generator's O(1) bias enters through M(θ(ñ)) exactly instead of linearly (``metric_regret_prediction``).
+    Returns {metric: (S,) predicted regret}."""
+    n_syn, roots, geometries, deps, counts = _root_expansion(key, dgp, learner, n0, n1, n_syn, synthesizer, Q_law,
+                                                             replicates, pool, "dependent_metric_regret")
+    bayes = dgp.bayes_metrics(prevalence)
+
+    def one(params, geometry, dep, n):
+        names, value, _, hess = _metric_derivatives(dgp, learner, params, prevalence)
+        A, S = sandwich(geometry, dep, *counts, n)
+        Ainv = jnp.linalg.inv(A)
+        return jnp.stack([bayes[k] for k in names]) - value - 0.5 * jnp.einsum("mij,ij->m", hess, Ainv @ S @ Ainv.T)
+    regrets = jax.vmap(one)(roots, geometries, deps, n_syn)
+    return {k: regrets[:, i] for i, k in enumerate(tuple(bayes))}
 
 
 def metric_regret_prediction(dgp, learner, geometry: ScoreGeometry, Q, n0: int, n1: int, n_syn,
@@ -171,28 +209,20 @@ def metric_regret_prediction(dgp, learner, geometry: ScoreGeometry, Q, n0: int, 
     regret is the variance term alone, O(1/n); misspecified, M_Bayes − M(θ*) > 0 is a floor no n removes.
     Returns {metric: (S,) predicted regret}."""
     dep = Q if isinstance(Q, GeneratorDependence) else independent(Q)
-    theta, unravel = parameter_vector(learner, geometry.theta)
     bayes = dgp.bayes_metrics(prevalence)
-    names = tuple(bayes)
-
-    def metrics(t):
-        values = dgp.population_metrics(unravel(t), prevalence)
-        return jnp.stack([values[k] for k in names])
-    value, grad, hess = metrics(theta), jax.jacfwd(metrics)(theta), jax.jacfwd(jax.jacfwd(metrics))(theta)
+    names, value, grad, hess = _metric_derivatives(dgp, learner, geometry.theta, prevalence)
     g_phi, g_psi = geometry.g_phi, dep.mean - geometry.P1.mean
-    counts = tuple(jnp.asarray(v, theta.dtype) for v in (n0, n1))
+    counts = tuple(jnp.asarray(v, g_phi.dtype) for v in (n0, n1))
 
     def one(n):
         b = 0.5 * (counts[0] - counts[1] - n) * g_phi + n * g_psi
-        A, _ = sandwich_variance(geometry, dep, *counts, n)
-        S = (counts[0] * geometry.P0.cov + counts[1] * geometry.P1.cov + n * dep.within + n * n * dep.V_psi
-             + n * (dep.C + dep.C.T))
+        A, S = sandwich(geometry, dep, *counts, n)
         Ainv = jnp.linalg.inv(A)
         shift = -Ainv @ b
         second = Ainv @ (jnp.outer(b, b) + S) @ Ainv.T
         expected = value + grad @ shift + 0.5 * jnp.einsum("mij,ij->m", hess, second)
         return jnp.stack([bayes[k] for k in names]) - expected
-    regrets = jax.vmap(one)(jnp.ravel(jnp.asarray(n_syn, theta.dtype)))
+    regrets = jax.vmap(one)(jnp.ravel(jnp.asarray(n_syn, g_phi.dtype)))
     return {k: regrets[:, i] for i, k in enumerate(names)}
 
 

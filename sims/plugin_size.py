@@ -37,6 +37,8 @@ PRINT_COLUMNS = ["design", "rule", "gamma", "excess_risk", "excess_risk_mcse", "
                  "ms_per_decision", "n_failed"]
 N_TEST = 2000
 BOOTSTRAP = 32
+#: Names of the designs to run (None: every design).
+ONLY = None
 
 
 class Design:
@@ -77,7 +79,7 @@ def designs():
         return M.balanced_risk(model.loss, model.score(params, T), labels)
     out.append(Design("§9.2 nonlinear (jitter, RFF)", 4000, 200, nonlinear.GENERATOR, nonlinear.LEARNER, ring_data,
                       test_loss))
-    return out
+    return [d for d in out if ONLY is None or d.name in ONLY]
 
 
 def decision(design: Design, rule: str):
@@ -103,7 +105,8 @@ def run(reps=None, seed=0, full=False):
     t0 = time.perf_counter()
     reps = reps or (200 if full else 40)
     rows, summary, compile_total = [], [], 0.0
-    for cell, design in enumerate(designs()):
+    chosen = designs()
+    for cell, design in enumerate(chosen):
         per_rule = {}
         for rule in RULES:
             start = time.perf_counter()
@@ -122,7 +125,7 @@ def run(reps=None, seed=0, full=False):
                        vs_balancing=float(np.mean(per_rule[row["rule"]] - per_rule["balancing"])),
                        vs_balancing_mcse=float(mcse(per_rule[row["rule"]] - per_rule["balancing"])))
     design = dict(design="SPEC §11 plug-in size vs balancing, VTSS, TG-VTSS", rules=list(RULES), bootstrap=BOOTSTRAP,
-                  designs=[d.name for d in designs()], n_test=N_TEST)
+                  designs=[d.name for d in chosen], n_test=N_TEST)
     return custom_results("plugin_size", pd.concat(rows, ignore_index=True), pd.DataFrame(summary), design, seed, reps,
                           time.perf_counter() - t0, compile_total)
 

@@ -57,6 +57,7 @@ TINY = {   # module constants shrunk so that every study runs in seconds
     "end_to_end_nonlinear": dict(GAMMA=np.array([0.0, 0.5, 1.0]), N0=200, N1=20, N_TEST=200,
                                  LEARNER=learn.random_fourier_logistic(10, C=2.0)),
     "misspecification_map": dict(RATIOS=(2,), GAMMA=(0.0, 1.0), DEPENDENCE_REPLICATES=8),
+    "plugin_size": dict(ONLY=("§8.1 biased Q",), BOOTSTRAP=4),
     "theory_accuracy": dict(N1S=(25,), GAMMA=(0.0, 1.0), DEPENDENCE_REPLICATES=8,
                             generators=lambda: {"random oversampling": S.random_oversampling()}),
     "synthetic_vs_reweighting": dict(N0=150, N1=20, N_TEST=200, COSTS=(1.0, 4.0), GENERATORS={"Jitter": S.jitter(0.08, local_k=3)},

@@ -23,8 +23,8 @@ from .._validate import InvalidParameterError, check_int
 from ..learn import Learner, check_learner
 from ._diagnostics import balanced_fit, bound_learner
 from ._moments import GeneratorDependence, independent, learner_moments, parameter_vector
-from ._predict import (ScoreGeometry, first_order_risk, generator_moments, marginal_generator_law, population_root,
-                       sandwich, sandwich_variance, score_geometry)
+from ._predict import (ScoreGeometry, excess_at, first_order_risk, generator_moments, marginal_generator_law,
+                       population_root, sandwich, sandwich_variance, score_geometry)
 from ._tuners import FULL_GRID, TunedFit, augmented_fits
 
 
@@ -67,19 +67,15 @@ def _fit_moments(synthesizer, learner, theta, key, X1, X0, pool, synth_hyper=Non
                            owner="generator_dependence")
 
 
-def _assemble(m1, fits, real_means, xi, pool_noise: bool, pool: int) -> GeneratorDependence:
-    """GeneratorDependence from R fits: E[m_Q̂] = m1 + mean(m̂_r − s̄1_r) (the real sample's mean score as a control
-    variate: E s̄1 = m1), E[H_Q̂] and E[Σ_Q̂] the means, V_ψ = Cov_r(m̂_r) − E[Σ_Q̂]/M when m̂_r is a pool's mean,
+def _spread(fits, xi, pool_noise: bool, pool: int):
+    """(E[H_Q̂], E[Σ_Q̂], V_ψ, C) from R fits: the means, V_ψ = Cov_r(m̂_r) − E[Σ_Q̂]/M when m̂_r is a pool's mean,
     C = Cov_r(ξ_r, m̂_r)."""
-    m, H, Sigma = fits.mean, fits.hessian, fits.cov
-    R = m.shape[0]
-    within = jnp.mean(Sigma, axis=0)
-    diff = m - real_means
+    m, R = fits.mean, fits.mean.shape[0]
+    within = jnp.mean(fits.cov, axis=0)
     centred = m - jnp.mean(m, axis=0)[None, :]
     V = centred.T @ centred / (R - 1) - (within / pool if pool_noise else 0)
     C = (xi - jnp.mean(xi, axis=0)[None, :]).T @ centred / (R - 1)
-    se = jnp.std(diff, axis=0, ddof=1) / np.sqrt(R)
-    return GeneratorDependence(m1 + jnp.mean(diff, axis=0), jnp.mean(H, axis=0), within, V, C, se)
+    return jnp.mean(fits.hessian, axis=0), within, V, C
 
 
 def generator_dependence(key, synthesizer, dgp, learner, geometry: ScoreGeometry, n0: int, n1: int,
@@ -111,7 +107,10 @@ def generator_dependence(key, synthesizer, dgp, learner, geometry: ScoreGeometry
         return fit, real1, xi
 
     fits, real1, xi = jax.lax.map(one, jax.random.split(key, replicates), batch_size=batch_size)
-    return _assemble(geometry.P1.mean, fits, real1, xi, synthesizer.conditional_law is None, pool)
+    diff = fits.mean - real1            # control variate: E[m_Q̂] = m1 + E[m̂ − s̄1], since E s̄1 = m1
+    return GeneratorDependence(geometry.P1.mean + jnp.mean(diff, axis=0),
+                               *_spread(fits, xi, synthesizer.conditional_law is None, pool),
+                               jnp.std(diff, axis=0, ddof=1) / np.sqrt(replicates))
 
 
 class DependentRisk(NamedTuple):
@@ -137,9 +136,8 @@ def dependent_excess_curve(key, dgp, learner, n0: int, n1: int, n_syn, synthesiz
     """
     n_syn, roots, geometries, deps, counts = _root_expansion(key, dgp, learner, n0, n1, n_syn, synthesizer, Q_law,
                                                              replicates, pool, "dependent_excess_curve")
-    risk_star = dgp.population_risk(learner.loss, dgp.theta_star(learner))
     variance = jax.vmap(lambda g, d, n: sandwich_variance(g, d, *counts, n)[1])(geometries, deps, n_syn)
-    population = jax.vmap(lambda p: dgp.population_risk(learner.loss, p))(roots) - risk_star
+    population = excess_at(dgp, learner, roots)
     return DependentRisk(population, variance, population + variance)
 
 
@@ -255,7 +253,7 @@ def plugin_size(key, synthesizer, learner, X0, X1, gammas=FULL_GRID, bootstrap: 
     M1 = learner_moments(learner, theta, X1, 1, owner="plugin_size")
     geometry = ScoreGeometry(theta, M0, M1, 0.5 * (M0.hessian + M1.hessian), M0.hessian - M1.hessian,
                              M0.mean - M1.mean)
-    dep = bootstrap_dependence(k_boot, synthesizer, learner, theta, X0, X1, bootstrap, pool, synth_hyper)
+    dep = _bootstrap(k_boot, synthesizer, learner, theta, X0, X1, bootstrap, pool, synth_hyper)
     predicted = first_order_risk(geometry, dep, n0, n1, jnp.round(gammas * (n0 - n1))).total
     best = jnp.argmin(jnp.where(jnp.isfinite(predicted), predicted, jnp.inf))
     (params, info), sizes = augmented_fits(k_final, synthesizer, learner, X0, X1, gammas[best][None], gamma_max,
@@ -271,6 +269,12 @@ def bootstrap_dependence(key, synthesizer, learner, theta, X0, X1, bootstrap: in
     majority X0 stays fixed), and E[m_Q̂] from the generator fitted to X1 itself. For random oversampling
     V_ψ → Σ̂1/n1 and C → Σ̂1 (Σ̂1 the in-sample score covariance, ddof 0) as B grows."""
     _check_inputs(synthesizer, learner, X1, X0, pool, "bootstrap_dependence", "bootstrap", bootstrap)
+    return _bootstrap(key, synthesizer, learner, theta, X0, X1, bootstrap, pool, synth_hyper)
+
+
+def _bootstrap(key, synthesizer, learner, theta, X0, X1, bootstrap, pool, synth_hyper):
+    """``bootstrap_dependence`` without its edge checks (``plugin_size`` makes them under its own name). mean_se is
+    the bootstrap SD of m̂* − s̄1*: the standard error of g_ψ from this one data set."""
     n1 = X1.shape[0]
     k_real, k_boot = jax.random.split(key)
     real = _fit_moments(synthesizer, learner, theta, k_real, X1, X0, pool, synth_hyper)
@@ -279,8 +283,8 @@ def bootstrap_dependence(key, synthesizer, learner, theta, X0, X1, bootstrap: in
         k_index, k_gen = jax.random.split(k)
         Xb = X1[jax.random.randint(k_index, (n1,), 0, n1)]
         mean1 = learner_moments(learner, theta, Xb, 1, owner="bootstrap_dependence").mean
-        return _fit_moments(synthesizer, learner, theta, k_gen, Xb, X0, pool, synth_hyper), mean1, n1 * mean1
+        return _fit_moments(synthesizer, learner, theta, k_gen, Xb, X0, pool, synth_hyper), mean1
 
-    fits, real1, xi = jax.vmap(one)(jax.random.split(k_boot, bootstrap))
-    dep = _assemble(real.mean, fits, real1, xi, synthesizer.conditional_law is None, pool)
-    return dep._replace(mean=real.mean)
+    fits, real1 = jax.vmap(one)(jax.random.split(k_boot, bootstrap))
+    return GeneratorDependence(real.mean, *_spread(fits, n1 * real1, synthesizer.conditional_law is None, pool),
+                               jnp.std(fits.mean - real1, axis=0, ddof=1))

@@ -168,9 +168,13 @@ def marginal_generator_law(key, synthesizer, dgp, n0: int, n1: int, samples: int
 def population_excess_curve(dgp, learner, n0, n1, n_syn, Q_law):
     """R(θ(ñ)) − R(θ*) over a grid (n0, n1, ñ broadcast): the augmented population fit's balanced
     excess risk."""
-    roots = population_root(dgp, learner, n0, n1, n_syn, Q_law)
+    return excess_at(dgp, learner, population_root(dgp, learner, n0, n1, n_syn, Q_law))
+
+
+def excess_at(dgp, learner, params):
+    """R(θ) − R(θ*) for each θ of ``params`` (leading axis)."""
     risk_star = dgp.population_risk(learner.loss, dgp.theta_star(learner))
-    return jax.vmap(lambda p: dgp.population_risk(learner.loss, p))(roots) - risk_star
+    return jax.vmap(lambda p: dgp.population_risk(learner.loss, p))(params) - risk_star
 
 
 def augmentation_weights(n0, n1, n_syn):

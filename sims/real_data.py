@@ -37,8 +37,7 @@ LEARNER = learn.logistic(C=1.0)
 REFERENCE = learn.logistic(C=1e6)
 TEST_FRACTION = 0.2
 K_MAX = 10
-METRICS = ("balanced_log_loss", "excess_risk", "auroc", "auprc", "accuracy", "precision", "recall", "f1", "mcc",
-           "jaccard", "youden", "balanced_accuracy")
+METRICS = M.PROTOCOL_METRICS
 PRINT_COLUMNS = ["table", "method", "gamma", "balanced_log_loss", "balanced_log_loss_se", "excess_risk",
                  "excess_risk_se", "auroc", "balanced_accuracy", "f1"]
 PRINT_ROWS = 'part == "methods"'    # the γ sweep and the paired decisions are in summary.csv and findings.md
@@ -58,13 +57,7 @@ def generators(n1: int) -> dict:
 def test_metrics(scores, n_test: int, reference_loss):
     """The protocol's metrics of logit scores on the balanced test set (n_test per class, class 0 first)."""
     y = jnp.concatenate([jnp.zeros(n_test, scores.dtype), jnp.ones(n_test, scores.dtype)])
-    at_half = M.threshold_metrics(scores, y, 0.0)            # logit 0 ⇔ probability 0.5
-    loss = M.balanced_log_loss(scores, y)
-    return dict(balanced_log_loss=loss, excess_risk=loss - reference_loss, auroc=M.auroc(scores, y),
-                auprc=M.auprc(scores, y), accuracy=at_half["accuracy"],
-                precision=jnp.nan_to_num(at_half["precision"]), recall=at_half["recall"], f1=at_half["f1"],
-                mcc=jnp.nan_to_num(at_half["mcc"]), jaccard=at_half["f1"] / (2 - at_half["f1"]),
-                youden=2 * at_half["balanced_accuracy"] - 1, balanced_accuracy=at_half["balanced_accuracy"])
+    return M.protocol_metrics(scores, y, reference_loss)
 
 
 def protocol(table: data.Table, cv_repeats: int):

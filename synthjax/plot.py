@@ -216,3 +216,33 @@ def bars(frame: pd.DataFrame, group: str, columns: list, errors: list | None = N
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     return _finish(fig, [ax], caption_text, path)
+
+
+def forest(frame: pd.DataFrame, label: str, value: str, se: str, outcome: str, xlabel: str = "", title: str = "",
+           caption_text: str | None = None, path: str | Path | None = None):
+    """A forest plot: one row per line of ``frame`` (in its order, labelled by ``label``), the point ``value`` with its
+    ±1.96 ``se`` interval, coloured by ``outcome`` (+1 win green, −1 loss red, 0 grey), and a line at 0."""
+    fig, ax = plt.subplots(figsize=(6.5, max(3.0, 0.14 * len(frame) + 1.2)))
+    y = np.arange(len(frame))
+    colours = np.where(frame[outcome] == 1, "tab:green", np.where(frame[outcome] == -1, "tab:red", "tab:grey"))
+    for yi, v, e, c in zip(y, frame[value], frame[se], colours):
+        ax.plot([v - 1.96 * e, v + 1.96 * e], [yi, yi], color=c, lw=1)
+    ax.scatter(frame[value], y, c=colours, s=10, zorder=3)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, list(frame[label]), fontsize=5)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=9)
+    return _finish(fig, [], caption_text, path)
+
+
+def critical_difference(ranks: pd.Series, p_values: pd.DataFrame, title: str = "", caption_text: str | None = None,
+                        path: str | Path | None = None):
+    """The critical-difference diagram of mean ranks (Demšar, JMLR 2006) drawn by scikit-posthocs: methods joined by
+    a bar are not significantly different (``p_values``: the pairwise Nemenyi p-values)."""
+    import scikit_posthocs as sp
+    fig, ax = plt.subplots(figsize=(8.0, 4.2))
+    sp.critical_difference_diagram(ranks, p_values, ax=ax, label_fmt_left="{label} ({rank:.2f})  ",
+                                   label_fmt_right="  ({rank:.2f}) {label}", text_h_margin=0.35,
+                                   label_props={"fontsize": 6})
+    ax.set_title(title, fontsize=9)
+    return _finish(fig, [], caption_text, path)

@@ -70,10 +70,15 @@ def stratified_folds(key, n0: int, n1: int, K: int = 5):
     return (jax.random.permutation(k0, n0) % K, jax.random.permutation(k1, n1) % K)
 
 
-def preprocess(train, *others, standardise: bool = True):
+def preprocess(train, *others, standardise: bool = True, mask=None):
     """Mean-impute NaNs and (optionally) standardise every array with the column means and SDs of ``train``
     only (no test information leaks into the training rows); a column without observed training values is
-    imputed with 0, a constant one is left unscaled. Returns ``(train, *others)`` transformed."""
+    imputed with 0, a constant one is left unscaled. ``mask``: the training rows among ``train``'s (0/1; the
+    others, test or padded rows, are transformed but not used). Returns ``(train, *others)`` transformed."""
+    if mask is not None:
+        train_rows = jnp.where((jnp.asarray(mask) > 0)[:, None], train, jnp.nan)
+        transformed = preprocess(train_rows, train, *others, standardise=standardise)
+        return transformed[1:]
     mean = jnp.nanmean(train, axis=0, keepdims=True)
     mean = jnp.where(jnp.isnan(mean), 0.0, mean)
     sd = jnp.sqrt(jnp.nanmean((train - mean) ** 2, axis=0, keepdims=True)) if standardise else jnp.ones_like(mean)
@@ -92,6 +97,44 @@ def split_arrays(X, split: Split, standardise: bool = True):
     train, test0, test1 = preprocess(jnp.concatenate([X[split.train0], X[split.train1]]), X[split.test0],
                                      X[split.test1], standardise=standardise)
     return train[:n0], train[n0:], test0, test1
+
+
+def masked_order(key, mask):
+    """(the rows of a 0/1 mask in random order, valid rows first; their number): a stable sort by random 32-bit
+    keys with the padded rows behind, so the valid rows' order does not depend on how many padded rows follow them
+    (padding-invariant; ``jax.random.permutation`` of unpadded rows has its own stream)."""
+    valid = jnp.asarray(mask) > 0
+    bits = jax.random.bits(key, valid.shape, jnp.uint32)
+    return jnp.lexsort((bits, ~valid)).astype(jnp.int32), jnp.sum(valid, dtype=jnp.int32)
+
+
+def order_rank(order):
+    """rank[i] = the position of row i in ``order`` (the inverse permutation)."""
+    n = order.shape[0]
+    return jnp.zeros(n, jnp.int32).at[order].set(jnp.arange(n, dtype=jnp.int32))
+
+
+def masked_split(key, mask0, mask1, test_fraction: float = 0.2, balanced_test: bool = False):
+    """``stratified_split`` for padded class arrays: (train0, train1, test0, test1) 0/1 masks over the rows of
+    each class array (mask0, mask1 mark the table's rows). Each class holds out round(f · n_c) random valid rows;
+    a balanced test keeps as many majority as minority held-out rows; the rest of the valid rows train. The same
+    rows for a table alone and padded into any bucket (``masked_order``)."""
+    check_float(test_fraction, "test_fraction", "data.masked_split", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    k0, k1 = jax.random.split(key)
+    out, held_out = [], []
+    for k, mask in ((k0, mask0), (k1, mask1)):
+        order, n = masked_order(k, mask)
+        rank = order_rank(order)
+        m = jnp.round(test_fraction * n.astype(jnp.asarray(mask0).dtype)).astype(jnp.int32)   # n: int32
+        held_out.append(m)
+        out.append((rank, n, m))
+    test_count = (jnp.minimum(held_out[0], held_out[1]), held_out[1]) if balanced_test else tuple(held_out)
+    masks = []
+    for (rank, n, m), t in zip(out, test_count):
+        masks.append(((rank >= m) & (rank < n), rank < t))
+    dtype = jnp.asarray(mask0).dtype
+    (train0, test0), (train1, test1) = masks
+    return tuple(a.astype(dtype) for a in (train0, train1, test0, test1))
 
 
 def long_tail_counts(n_max: int, ratio: float, n_classes: int) -> tuple:

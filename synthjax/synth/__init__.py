@@ -6,7 +6,8 @@ biased Gaussian) take it as their first argument.
 """
 from ._basic import biased_gaussian, gaussian_fit, jitter, oracle, random_oversampling, semi_oracle
 from ._bayes import bayesian_gaussian, niw_posterior, predictive_moments
-from ._core import Provenance, Synthesizer, SynthSample, nested_mask, one_of, synthetic_sizes
+from ._core import (Provenance, Synthesizer, SynthSample, fit_synthesizer, nested_mask, one_of, synthetic_sizes,
+                    takes_masks)
 from ._interpolation import adasyn, adasyn_weights, borderline_smote, danger_set, segment_law, soft_smote
 from ._mixup import mamix, mamix_label_weight, mixup, preserving_epsilon, preserving_mixup, variance_factor
 from ._multiclass import METHODS as MULTICLASS_METHODS, MulticlassSynthesizer, class_offsets, multiclass
@@ -43,7 +44,8 @@ def make(name: str, dgp=None, **options) -> Synthesizer:
     return factory(dgp, **options) if needs_dgp else factory(**options)
 
 
-__all__ = ["Synthesizer", "SynthSample", "Provenance", "nested_mask", "one_of", "synthetic_sizes", "REGISTRY", "make",
+__all__ = ["Synthesizer", "SynthSample", "Provenance", "nested_mask", "one_of", "synthetic_sizes", "fit_synthesizer",
+           "takes_masks", "REGISTRY", "make",
            "random_oversampling", "jitter", "smote", "borderline_smote", "adasyn", "soft_smote", "mixup",
            "preserving_mixup", "mamix", "gaussian_fit", "bayesian_gaussian", "oracle", "semi_oracle",
            "biased_gaussian", "knn", "minority_neighbours", "danger_set", "adasyn_weights", "segment_law",

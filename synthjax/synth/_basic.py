@@ -1,7 +1,7 @@
 """Resampling and parametric synthesizers: random oversampling, jitter, Gaussian fit, oracle, biased Gaussian."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -9,13 +9,22 @@ import numpy as np
 
 from .._validate import InvalidParameterError, check_float, check_int
 from ..dgp import bound_arrays
-from ._core import Provenance, Synthesizer, SynthSample, bootstrap_index, check_fit_inputs, check_size
+from ._core import (Provenance, Synthesizer, SynthSample, bootstrap_index, check_fit_inputs, check_size, column_normals,
+                    draw_rows, valid_uniform)
 from ._neighbours import check_neighbours, minority_neighbours
 
 
 class DataState(NamedTuple):
     X_min: jax.Array
     hyper: tuple
+    base_p: Any = None     # padded data: (n1,) uniform over the valid rows (None: every row)
+
+
+def _bases(key, state: DataState, m: int):
+    """m bootstrap rows of the (valid) minority: ``bootstrap_index`` unpadded, ``draw_rows`` on padded data."""
+    if state.base_p is None:
+        return bootstrap_index(key, state.X_min.shape[0], m)
+    return draw_rows(key, state.base_p, m)
 
 
 def random_oversampling() -> Synthesizer:
@@ -23,18 +32,18 @@ def random_oversampling() -> Synthesizer:
 
     Provenance: base index. Reference: imbalanced-learn ``RandomOverSampler`` (shrinkage=None).
     """
-    def fit(key, X_min, X_maj=None, hyper=None):
+    def fit(key, X_min, X_maj=None, hyper=None, mask_min=None, mask_maj=None):
         check_fit_inputs(X_min, X_maj, "random_oversampling")
-        return DataState(X_min, ())
+        return DataState(X_min, (), None if mask_min is None else valid_uniform(mask_min, X_min.dtype)[0])
 
     def sample(key, state, m):
         check_size(m, "random_oversampling.sample")
-        base = bootstrap_index(key, state.X_min.shape[0], m)
+        base = _bases(key, state, m)
         return SynthSample(state.X_min[base], Provenance(base=base))
 
     def conditional_law(state):
         n1 = state.X_min.shape[0]
-        return state.X_min, jnp.full(n1, 1 / n1, state.X_min.dtype)
+        return state.X_min, jnp.full(n1, 1 / n1, state.X_min.dtype) if state.base_p is None else state.base_p
 
     return Synthesizer("ros", fit, sample, conditional_law=conditional_law)
 
@@ -60,24 +69,36 @@ def jitter(sigma: float = 0.1, per_feature: bool = False, local_k: int | None = 
     default = JitterHyper(jnp.asarray(sigma))
     name = "jitter_pf" if per_feature else "jitter" if local_k is None else f"local_jitter(k={local_k})"
 
-    def fit(key, X_min, X_maj=None, hyper=None):
+    def fit(key, X_min, X_maj=None, hyper=None, mask_min=None, mask_maj=None):
         check_fit_inputs(X_min, X_maj, "jitter")
         hyper = default if hyper is None else hyper
         scale = jnp.broadcast_to(jnp.asarray(hyper.sigma, X_min.dtype), X_min.shape)
-        if per_feature:
+        base_p = None if mask_min is None else valid_uniform(mask_min, X_min.dtype)[0]
+        if per_feature and mask_min is None:
             scale = scale * jnp.std(X_min, axis=0, ddof=1)[None, :]
+        elif per_feature:                                   # the valid rows' SD (ddof 1); 0 in padded columns
+            w = (mask_min > 0).astype(X_min.dtype)
+            mean = w @ X_min / jnp.sum(w)
+            scale = scale * jnp.sqrt(w @ (X_min - mean[None, :]) ** 2 / (jnp.sum(w) - 1))[None, :]
         elif local_k is not None:
-            check_neighbours(local_k, X_min.shape[0], "local_k", "jitter")
-            nb = minority_neighbours(X_min, local_k)
+            if mask_min is None:
+                check_neighbours(local_k, X_min.shape[0], "local_k", "jitter")
+            nb = minority_neighbours(X_min, min(local_k, X_min.shape[0] - 1), mask_min)
             distance = jnp.linalg.norm(X_min[nb] - X_min[:, None, :], axis=-1)
             scale = scale * (jnp.median(distance, axis=1) / np.sqrt(X_min.shape[1]))[:, None]
-        return DataState(X_min, (scale,))
+            if mask_min is not None:           # padded data: isotropic in the columns that are not all zero
+                used = jnp.any(X_min != 0, axis=0)
+                scale = jnp.where(used[None, :], scale * np.sqrt(X_min.shape[1])
+                                  / jnp.sqrt(jnp.sum(used).astype(X_min.dtype)), 0.0)
+        return DataState(X_min, (scale,), base_p)
 
     def sample(key, state, m):
         check_size(m, "jitter.sample")
         kb, kn = jax.random.split(key)
-        base = bootstrap_index(kb, state.X_min.shape[0], m)
-        noise = jax.random.normal(kn, (m, state.X_min.shape[1]), state.X_min.dtype)
+        base = _bases(kb, state, m)
+        n, d = state.X_min.shape
+        noise = (jax.random.normal(kn, (m, d), state.X_min.dtype) if state.base_p is None
+                 else column_normals(kn, m, d, state.X_min.dtype))
         return SynthSample(state.X_min[base] + noise * state.hyper[0][base], Provenance(base=base))
 
     return Synthesizer(name, fit, sample, default)

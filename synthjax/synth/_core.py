@@ -36,6 +36,11 @@ class Synthesizer(NamedTuple):
     fit(key, X_min, X_maj=None, hyper=None) -> state   (a pytree; X_maj is used by methods that need it)
     sample(key, state, m) -> SynthSample(X (m, d), Provenance)   (m static)
 
+    Padded data (STYLE "ragged data"): a synthesizer that can see padding takes ``mask_min`` (n1,) and
+    ``mask_maj`` (n0,) in ``fit`` — 0/1 row masks; a masked row is never a base point, a neighbour, a danger-set
+    member or part of a fitted moment — and then draws padding-invariantly: the first draws of a pool are the
+    same whatever the number of padded rows and zero columns (``fit_synthesizer`` calls it).
+
     ``hyper`` holds the dynamic hyperparameters (array leaves: a grid over them is a vmap, not a
     recompilation); None means the factory's values, kept in ``Synthesizer.hyper``.
 
@@ -56,6 +61,45 @@ def check_fit_inputs(X_min, X_maj, owner: str, min_rows: int = 2):
     check_matrix(X_min, "X_min", owner, min_rows=min_rows)
     if X_maj is not None:
         check_matrix(X_maj, "X_maj", owner, d=X_min.shape[1])
+
+
+def takes_masks(synth) -> bool:
+    """Whether ``synth.fit`` accepts row masks (``mask_min``, ``mask_maj``) for padded data."""
+    import inspect
+    return "mask_min" in inspect.signature(synth.fit).parameters
+
+
+def fit_synthesizer(synth, key, X_min, X_maj=None, hyper=None, mask_min=None, mask_maj=None):
+    """``synth.fit``, with the row masks when either is given (the other then counts every row as valid)."""
+    if mask_min is None and mask_maj is None:
+        return synth.fit(key, X_min, X_maj, hyper)
+    if not takes_masks(synth):
+        raise InvalidParameterError(f"The synthesizer {synth.name!r} cannot fit padded data (its fit takes no row "
+                                    "masks); masks are supported by smote, borderline_smote, adasyn, jitter, "
+                                    "random_oversampling and one_of of those. Pass unpadded data instead.")
+    mask_min = jnp.ones(X_min.shape[0], X_min.dtype) if mask_min is None else jnp.asarray(mask_min, X_min.dtype)
+    if X_maj is not None:
+        mask_maj = jnp.ones(X_maj.shape[0], X_min.dtype) if mask_maj is None else jnp.asarray(mask_maj, X_min.dtype)
+    return synth.fit(key, X_min, X_maj, hyper, mask_min=mask_min, mask_maj=mask_maj)
+
+
+def valid_uniform(mask, dtype):
+    """(p, n): uniform probabilities over the valid rows of a 0/1 mask, and their number."""
+    valid = jnp.asarray(mask) > 0
+    n = jnp.sum(valid)
+    return valid.astype(dtype) / jnp.maximum(n, 1).astype(dtype), n
+
+
+def draw_rows(key, p, m: int):
+    """m row indices drawn with probabilities p (zeros at padded rows): ``jax.random.choice`` by inverse CDF,
+    so the first draws do not depend on how many zero-probability rows are appended."""
+    return jax.random.choice(key, p.shape[0], (m,), p=p)
+
+
+def column_normals(key, m: int, d: int, dtype):
+    """(m, d) standard normals, column j drawn from fold_in(key, j): a column's draws do not depend on d or on
+    the pool size beyond m (padding-invariant, unlike one (m, d) draw)."""
+    return jax.vmap(lambda j: jax.random.normal(jax.random.fold_in(key, j), (m,), dtype))(jnp.arange(d)).T
 
 
 def check_size(m, owner: str) -> int:
@@ -103,14 +147,16 @@ def one_of(synthesizers, index) -> Synthesizer:
         raise InvalidParameterError(f"The 'synthesizers' parameter of synth.one_of must be a non-empty sequence of "
                                     f"Synthesizer. Got {synthesizers!r} instead.")
 
-    def fit(key, X_min, X_maj=None, hyper=None):
-        return key, X_min, X_maj, tuple(s.hyper for s in synthesizers) if hyper is None else hyper
+    def fit(key, X_min, X_maj=None, hyper=None, mask_min=None, mask_maj=None):
+        return (key, X_min, X_maj, tuple(s.hyper for s in synthesizers) if hyper is None else hyper,
+                mask_min, mask_maj)
 
     def sample(key, state, m):
-        k_fit, X_min, X_maj, hyper = state
+        k_fit, X_min, X_maj, hyper, mask_min, mask_maj = state
 
         def direct(j):
-            return synthesizers[j].sample(key, synthesizers[j].fit(k_fit, X_min, X_maj, hyper[j]), m)
+            gen = synthesizers[j]
+            return gen.sample(key, fit_synthesizer(gen, k_fit, X_min, X_maj, hyper[j], mask_min, mask_maj), m)
         soft = any(jax.eval_shape(partial(direct, j)).y is not None for j in range(len(synthesizers)))
 
         def branch(j):

@@ -15,7 +15,7 @@ EXTRA_CANDIDATES = 3
 
 
 @partial(jax.jit, static_argnames=("k", "block"))
-def knn(query, ref, k: int, self_index=None, block: int = 256, groups=None):
+def knn(query, ref, k: int, self_index=None, block: int = 256, groups=None, ref_mask=None):
     """(nq, k) indices of the k nearest rows of ``ref`` for each row of ``query``, nearest first.
 
     Two passes, so the answer is exact on un-centred data in float32 without giving up the GEMM:
@@ -27,7 +27,8 @@ def knn(query, ref, k: int, self_index=None, block: int = 256, groups=None):
     (nq,) marks, for each query row, its own row in ``ref`` (excluded, as scikit-learn's
     ``kneighbors()`` on the fitted data drops the point itself). ``groups`` = (query groups (nq,), ref groups
     (n_ref,)) keeps each query row's search within its own group (a row with fewer than k others in its group gets
-    those first, then arbitrary rows at infinite distance). Dense when nq·n_ref ≤ 2²² cells;
+    those first, then arbitrary rows at infinite distance). ``ref_mask`` (n_ref,): rows of ``ref`` that exist (0/False
+    = padding, never a neighbour; a row with fewer than k valid others gets those first, then padded rows). Dense when nq·n_ref ≤ 2²² cells;
     otherwise the query rows are processed in blocks of ``block`` under ``lax.map`` so memory stays
     O(block · n_ref). Jitted (k and block static): an eager call is one compiled program, not one per operation.
     """
@@ -40,16 +41,17 @@ def knn(query, ref, k: int, self_index=None, block: int = 256, groups=None):
                           else (jnp.zeros(query.shape[0]), None))      # (unused without groups)
     n_cand = min(ref.shape[0], k + EXTRA_CANDIDATES)
     rows = jnp.arange(ref.shape[0])
+    padded = jnp.zeros(ref.shape[0], bool) if ref_mask is None else ~jnp.asarray(ref_mask, bool)
 
     def nearest(q, own_q, group):
         q_c = q - centre[None, :]
         D = jnp.sum(q_c * q_c, axis=1)[:, None] + sq_ref[None, :] - 2 * q_c @ ref_c.T
-        excluded = rows[None, :] == own_q[:, None]
+        excluded = (rows[None, :] == own_q[:, None]) | padded[None, :]
         if grouped:
             excluded = excluded | (group_ref[None, :] != group[:, None])
         cand = jax.lax.top_k(-jnp.where(excluded, jnp.inf, D), n_cand)[1]    # (nq, k + 3)
         exact = jnp.sum((q[:, None, :] - ref[cand]) ** 2, axis=2)
-        outside = cand == own_q[:, None].astype(cand.dtype)
+        outside = (cand == own_q[:, None].astype(cand.dtype)) | padded[cand]
         if grouped:
             outside = outside | (group_ref[cand] != group[:, None])
         exact = jnp.where(outside, jnp.inf, exact)
@@ -65,9 +67,10 @@ def knn(query, ref, k: int, self_index=None, block: int = 256, groups=None):
     return jax.lax.map(lambda a: nearest(*a), (qb, ob, gb)).reshape(-1, k)[:nq]
 
 
-def minority_neighbours(X_min, k: int):
-    """(n1, k) indices of the k nearest *other* rows of X_min (Euclidean), nearest first."""
-    return knn(X_min, X_min, k, self_index=jnp.arange(X_min.shape[0]))
+def minority_neighbours(X_min, k: int, mask=None):
+    """(n1, k) indices of the k nearest *other* rows of X_min (Euclidean), nearest first; with a row ``mask``, among
+    the valid rows only."""
+    return knn(X_min, X_min, k, self_index=jnp.arange(X_min.shape[0]), ref_mask=mask)
 
 
 def check_neighbours(k: int, n: int, name: str, owner: str) -> None:

@@ -11,12 +11,12 @@ __all__ = ["ScoreMoments", "law_moments", "sample_moments", "autodiff_moments", 
            "generator_moments", "mismatch", "FirstOrderRisk", "first_order_risk", "theory_target_size",
            "population_root", "population_excess_curve", "augmentation_weights", "metric_regret_curve",
            "marginal_generator_law", "predicted_best_size", "GeneratorDependence", "independent"]
-from ._diagnostics import (QualityScore, SymmetryTest, balanced_fit, fold_split, generator_quality,
+from ._diagnostics import (QualityScore, SymmetryTest, balanced_fit, fold_masks, fold_split, generator_quality,
                            symmetry_test)
 from ._tuners import (BIASED, COST_GRID, FULL_GRID, REALISTIC, SYMMETRIC, TGVTSSResult, TunedFit, augmented_fits, balancing, cost_sensitive,
                       reweighting, select_size, tg_vtss, vtss)
 
-__all__ += ["SymmetryTest", "symmetry_test", "QualityScore", "generator_quality", "balanced_fit", "fold_split",
+__all__ += ["SymmetryTest", "symmetry_test", "QualityScore", "generator_quality", "balanced_fit", "fold_split", "fold_masks",
             "TunedFit", "TGVTSSResult", "select_size", "vtss", "tg_vtss", "balancing", "SYMMETRIC", "REALISTIC",
             "BIASED", "reweighting", "cost_sensitive", "COST_GRID", "FULL_GRID", "augmented_fits"]
 from ._rates import Agreement, RateFit, agreement, fit_rate

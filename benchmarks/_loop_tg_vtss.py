@@ -24,6 +24,30 @@ def _inv(M):
     return np.linalg.inv(M + 1e-8 * np.trace(M) / len(M) * np.eye(len(M)))
 
 
+def prepared_split(X, y, seed, test_fraction):
+    """One stratified split as a user writes it: (Z0, Z1 training rows by class, Zt, yt the balanced test set,
+    fit(A0, A1, extra=None, balanced=False) -> LogisticRegression C = 1), imputed and standardised on the training
+    rows."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+    train, test = train_test_split(np.arange(len(y)), test_size=test_fraction, stratify=y, random_state=seed)
+    rng = np.random.default_rng(seed)
+    test0, test1 = test[y[test] == 0], test[y[test] == 1]
+    test = np.r_[rng.choice(test0, len(test1), replace=False), test1]
+    prep = SimpleImputer().fit(X[train])
+    scale = StandardScaler().fit(prep.transform(X[train]))
+    Z, Zt, yt = scale.transform(prep.transform(X[train])), scale.transform(prep.transform(X[test])), y[test]
+
+    def fit(A0, A1, extra=None, balanced=False):
+        A = np.r_[A0, A1] if extra is None else np.r_[A0, A1, extra]
+        labels = np.r_[np.zeros(len(A0)), np.ones(len(A) - len(A0))]
+        return LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced" if balanced else None).fit(A, labels)
+
+    return Z[y[train] == 0], Z[y[train] == 1], Zt, yt, fit
+
+
 def balanced_log_loss(prob, y):
     prob = np.clip(prob, 1e-12, 1 - 1e-12)
     return -(np.log(1 - prob[y == 0]).mean() + np.log(prob[y == 1]).mean()) / 2

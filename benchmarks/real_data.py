@@ -27,7 +27,7 @@ from synthjax import data
 from synthjax.cli import load_study_module
 from synthjax.runner import replicate_chunk
 
-from _loop_tg_vtss import GRID, balanced_log_loss, loop_tg_vtss
+from _loop_tg_vtss import GRID, balanced_log_loss, loop_tg_vtss, prepared_split
 
 STUDY = load_study_module(str(Path(__file__).resolve().parents[1] / "sims" / "real_data.py"))
 
@@ -35,24 +35,9 @@ STUDY = load_study_module(str(Path(__file__).resolve().parents[1] / "sims" / "re
 def loop_split(X, y, seed):
     """One split of the protocol as a scikit-learn / imbalanced-learn loop; returns TG-VTSS's γ."""
     from imblearn.over_sampling import SMOTE
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
-    train, test = train_test_split(np.arange(len(y)), test_size=STUDY.TEST_FRACTION, stratify=y, random_state=seed)
+    Z0, Z1, Zt, yt, fit = prepared_split(X, y, seed, STUDY.TEST_FRACTION)
     rng = np.random.default_rng(seed)
-    test0, test1 = test[y[test] == 0], test[y[test] == 1]
-    test = np.r_[rng.choice(test0, len(test1), replace=False), test1]
-    prep = SimpleImputer().fit(X[train])
-    scale = StandardScaler().fit(prep.transform(X[train]))
-    Z, Zt, yt = scale.transform(prep.transform(X[train])), scale.transform(prep.transform(X[test])), y[test]
-    Z0, Z1 = Z[y[train] == 0], Z[y[train] == 1]
     k = min(STUDY.K_MAX, len(Z1) - 1)
-
-    def fit(A0, A1, extra=None, balanced=False):
-        A = np.r_[A0, A1] if extra is None else np.r_[A0, A1, extra]
-        labels = np.r_[np.zeros(len(A0)), np.ones(len(A) - len(A0))]
-        return LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced" if balanced else None).fit(A, labels)
 
     def smote(A1, A0, m):
         if m <= 0:

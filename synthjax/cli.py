@@ -123,7 +123,12 @@ def _run(args) -> int:
     t0 = time.perf_counter()
     if hasattr(module, "run"):
         import inspect
-        extra = {"out": out} if "out" in inspect.signature(module.run).parameters else {}
+        parameters = inspect.signature(module.run).parameters
+        extra = {"out": out} if "out" in parameters else {}
+        if args.executor == "ray":
+            if "executor" not in parameters:
+                raise SystemExit(f"synthjax: {args.study} runs its own replicates and takes no --executor.")
+            extra["executor"] = runner.RayExecutor(address=args.ray_address)
         results = module.run(reps=args.reps, seed=args.seed, full=args.full, **extra)     # out: resumable
     else:
         study = module.study(reps=args.reps, seed=args.seed, full=args.full)

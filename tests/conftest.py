@@ -6,7 +6,11 @@ runner's CPU options (``CPU_OPTIONS``: LLVM optimisation level 1, XLA's default 
 which halve compilation, most of the suite's time, and run as fast; no concurrency-optimised scheduler, which can
 deadlock batched linear algebra)."""
 import os
+import socket
+import subprocess
+import sys
 import tempfile
+from pathlib import Path
 
 _SESSION = os.getppid() if "PYTEST_XDIST_WORKER" in os.environ else os.getpid()   # xdist workers share the controller's
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"synthjax-test-cache-{_SESSION}"))
@@ -53,3 +57,30 @@ def programs():
         reads = sum(e.endswith("cache_retrieval_time_sec") for e in events)
         return len(events) - 2 * reads if xla else len(events)
     return count
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def ray_cluster():
+    """A real Ray head node on 127.0.0.1 (2 CPUs), stopped after the test."""
+    ray = pytest.importorskip("ray")
+    ray_cli = str(Path(sys.executable).with_name("ray"))
+    for attempt in range(3):          # on a loaded 2-core machine (pytest -n 2) the head node may miss its start timeout
+        port = _free_port()
+        started = subprocess.run([ray_cli, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
+                                  "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"], capture_output=True)
+        if started.returncode == 0:
+            break
+        subprocess.run([ray_cli, "stop", "--force"], capture_output=True)
+    else:
+        raise RuntimeError(f"ray start failed three times: {started.stderr.decode()[-2000:]}")
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        ray.shutdown()
+        subprocess.run([ray_cli, "stop", "--force"], capture_output=True)

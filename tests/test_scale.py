@@ -2,7 +2,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -56,33 +55,6 @@ def test_hundred_thousand_replicates_within_a_memory_budget(tmp_path):
     summary = pd.read_parquet(out / "summary.parquet")
     assert summary.reps.tolist() == [100_000, 100_000] and summary.n_failed.sum() == 0
     assert len(pd.read_parquet(out / "results.parquet", columns=["rep"])) == 200_000
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def ray_cluster():
-    """A real Ray head node on 127.0.0.1 (2 CPUs), stopped after the test."""
-    ray = pytest.importorskip("ray")
-    ray_cli = str(Path(sys.executable).with_name("ray"))
-    for attempt in range(3):          # on a loaded 2-core machine (pytest -n 2) the head node may miss its start timeout
-        port = _free_port()
-        started = subprocess.run([ray_cli, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
-                                  "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"], capture_output=True)
-        if started.returncode == 0:
-            break
-        subprocess.run([ray_cli, "stop", "--force"], capture_output=True)
-    else:
-        raise RuntimeError(f"ray start failed three times: {started.stderr.decode()[-2000:]}")
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        ray.shutdown()
-        subprocess.run([ray_cli, "stop", "--force"], capture_output=True)
 
 
 def dies_once(base, marker: str):

@@ -92,6 +92,22 @@ def _ray_cell(compute, job, flags):
     return timings, blocks
 
 
+def _ray_study_call(study_file: str, function: str, args: tuple, flags: dict):
+    """A Ray task: apply the driver's JAX flags, load the study file (on a folder the cluster shares) and call one of
+    its functions. The study's code travels by path, not by pickle: a study loaded from a file is not an importable
+    module, and its cached programs could not be pickled."""
+    import importlib.util
+    from pathlib import Path
+
+    import jax
+    for name, value in flags.items():
+        jax.config.update(name, value)
+    spec = importlib.util.spec_from_file_location(f"synthjax_study_{Path(study_file).stem}", study_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, function)(*args)
+
+
 @dataclasses.dataclass(frozen=True)
 class RayExecutor:
     """Run each cell as a Ray task (``max_retries`` retries a task whose worker died; a cell that raises
@@ -107,15 +123,19 @@ class RayExecutor:
     max_retries: int = 3
     num_gpus: float | None = None
 
-    def run_cells(self, compute: Callable, jobs: Iterable[CellJob], write: Callable) -> Iterator:
+    def _ray(self):
+        """The ray module, joined to the cluster."""
         try:
             import ray
         except ImportError as err:
             raise ImportError("RayExecutor needs Ray: pip install 'synthjax[ray]'.") from err
         if not ray.is_initialized():
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
-        gpus = self.num_gpus if self.num_gpus is not None else float(ray.cluster_resources().get("GPU", 0) > 0)
-        task = ray.remote(_ray_cell).options(max_retries=self.max_retries, num_gpus=gpus)
+        return ray
+
+    def run_cells(self, compute: Callable, jobs: Iterable[CellJob], write: Callable) -> Iterator:
+        ray = self._ray()
+        task = ray.remote(_ray_cell).options(max_retries=self.max_retries, num_gpus=self._gpus(ray))
         compute_ref, flags = ray.put(compute), jax_flags()
         pending = {task.remote(compute_ref, job, flags): job for job in jobs}
         while pending:
@@ -129,3 +149,23 @@ class RayExecutor:
             for b, frame in blocks:
                 write(job, b, frame)
             yield job, timings
+
+    def map_study(self, study_file: str, function: str, calls: list) -> Iterator:
+        """Run ``function(*args)`` of the study file for each ``args`` in ``calls``, one Ray task each (retried like
+        a cell); yields ``(index of the call, its result or the exception it raised)`` as tasks finish. For studies
+        with their own replicate (``map_replicates``): each task keeps its blocks in the run's store on a shared
+        folder, and the driver then reads them back."""
+        ray = self._ray()
+        task = ray.remote(_ray_study_call).options(max_retries=self.max_retries, num_gpus=self._gpus(ray))
+        flags = jax_flags()
+        pending = {task.remote(str(study_file), function, tuple(args), flags): i for i, args in enumerate(calls)}
+        while pending:
+            (ready,), _ = ray.wait(list(pending), num_returns=1)
+            index = pending.pop(ready)
+            try:
+                yield index, ray.get(ready)
+            except Exception as err:  # noqa: BLE001 - the task's error (or the worker's death after retries)
+                yield index, err
+
+    def _gpus(self, ray) -> float:
+        return self.num_gpus if self.num_gpus is not None else float(ray.cluster_resources().get("GPU", 0) > 0)

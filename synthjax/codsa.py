@@ -40,8 +40,8 @@ PAPER_GRID = dict(r=tuple(np.round(np.arange(1, 11) / 10, 1)), m=tuple(np.round(
 class Task(NamedTuple):
     """How rows become (features, target): classification (target = the condition) or regression
     (target = the last column), and the per-point loss of the downstream learner."""
-    name: str
-    learner: MLPLearner            # or a ``HostLearner`` (scikit-learn, fitted on the host)
+    name: str                   #: "classification" or "regression"
+    learner: MLPLearner            #: or a ``HostLearner`` (scikit-learn, fitted on the host)
 
     def features(self, rows):
         return rows if self.name == "classification" else rows[:, :-1]
@@ -150,8 +150,8 @@ class HostLearner(NamedTuple):
     """A scikit-learn estimator as the downstream model (e.g. the paper's ``RandomForestRegressor`` of
     Table 2): ``make()`` returns a fresh estimator with ``fit(X, y)`` and ``predict(X)``. It is fitted on the
     host, one grid point after another; the pools are still drawn by the compiled generators."""
-    name: str
-    make: Callable
+    name: str                   #: a label for tables and manifests
+    make: Callable              #: make() -> a fresh scikit-learn estimator with fit(X, y) and predict(X)
 
 
 def host_fold_predictions(key, task: Task, pool: Callable, G, D, counts, val, test):

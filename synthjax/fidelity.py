@@ -30,7 +30,7 @@ def _check_pair(X, Y, owner: str):
 
 
 def wasserstein_1d(a, b):
-    """Exact W₁ between the empirical laws of a (n,) and b (m,): ∫ |F_a(t) − F_b(t)| dt."""
+    """Exact W₁ between the empirical laws of a (n,) and b (m,): ``∫ |F_a(t) − F_b(t)| dt``."""
     a, b = jnp.sort(a), jnp.sort(b)
     grid = jnp.sort(jnp.concatenate([a, b]))
     Fa = jnp.searchsorted(a, grid[:-1], side="right").astype(grid.dtype) / a.shape[0]

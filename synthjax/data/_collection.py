@@ -75,8 +75,8 @@ class Collection(NamedTuple):
     """``tables``: one row per usable table that passes the filters (``INDEX_COLUMNS``; ``bucket`` is the shape
     bucket among these tables, ``buckets``); ``skipped``: every table that cannot be loaded or used, with the
     reason."""
-    tables: pd.DataFrame
-    skipped: pd.DataFrame
+    tables: pd.DataFrame        #: one row per usable table (``INDEX_COLUMNS``), with its ``bucket`` label
+    skipped: pd.DataFrame       #: name and reason of every table that cannot be loaded or used
 
 
 def _check_range(bounds, name: str):
@@ -139,9 +139,9 @@ def collection(names=None, pattern: str | None = None, rows=None, minority=None,
 
 class Bucket(NamedTuple):
     """A shape bucket: majority rows, minority rows and features every member table is padded to."""
-    rows0: int
-    rows1: int
-    features: int
+    rows0: int                  #: majority rows every member table is padded to
+    rows1: int                  #: minority rows every member table is padded to
+    features: int               #: features every member table is padded to (zero columns)
 
     @property
     def label(self) -> str:

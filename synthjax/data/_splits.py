@@ -16,10 +16,10 @@ from .._validate import InvalidParameterError, check_float, check_int
 
 class Split(NamedTuple):
     """Row indices of one split, by class (0 = rest, 1 = minority)."""
-    train0: jax.Array
-    train1: jax.Array
-    test0: jax.Array
-    test1: jax.Array
+    train0: jax.Array           #: training rows of class 0 (the rest)
+    train1: jax.Array           #: training rows of class 1 (the minority)
+    test0: jax.Array            #: test rows of class 0
+    test1: jax.Array            #: test rows of class 1
 
 
 def _class_rows(y, owner):

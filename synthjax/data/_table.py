@@ -14,12 +14,12 @@ class Table(NamedTuple):
     """A binary table: ``X`` (n, d) float64 (NaN = missing, imputed inside each split), ``y`` (n,) int with
     1 = the minority class and 0 = the rest. ``classes`` names the two labels (rest, minority); ``info``
     records the source, the class sizes and any subsampling (it goes into study manifests)."""
-    name: str
-    X: np.ndarray
-    y: np.ndarray
-    feature_names: tuple
-    classes: tuple
-    info: dict
+    name: str                   #: the table's name (goes into manifests)
+    X: np.ndarray               #: (n, d) float64 features; NaN = missing
+    y: np.ndarray               #: (n,) int labels — 1 = minority, 0 = the rest
+    feature_names: tuple        #: the d column names
+    classes: tuple              #: the original labels of (rest, minority)
+    info: dict                  #: source, class sizes and any subsampling (recorded in manifests)
 
     @property
     def counts(self) -> tuple[int, int]:
@@ -86,12 +86,13 @@ def read(source, label: str, minority=None) -> Table:
     return from_frame(frame, label, minority, name=path.stem)
 
 
-# name -> (scikit-learn loader, minority target value, description); all ship inside the scikit-learn wheel
+#: name -> (scikit-learn loader, minority target value, description); all ship inside the scikit-learn wheel
 BUNDLED = {
     "breast-cancer": ("load_breast_cancer", 0, "Wisconsin diagnostic breast cancer: 212 malignant vs 357 benign, d = 30"),
     "digits-3-vs-rest": ("load_digits", 3, "8×8 digits, the digit 3 vs the other nine: 183 vs 1614, d = 64"),
     "wine-3-vs-rest": ("load_wine", 2, "wine cultivar 3 vs cultivars 1–2: 48 vs 130, d = 13"),
 }
+#: the imbalance ratios 1:r the real-data studies subsample the bundled tables to (``load(name, ratio=r)``)
 RATIOS = (5, 10, 20)
 
 

@@ -26,9 +26,9 @@ PAPER_SIZES = dict(train=(3200, 800), val=(400, 400), test=(800, 800))
 
 class CoDSAData(NamedTuple):
     """(majority rows, minority rows) for each part."""
-    train: tuple
-    val: tuple
-    test: tuple
+    train: tuple                #: (majority rows, minority rows) of the training part
+    val: tuple                  #: (majority rows, minority rows) of the validation part
+    test: tuple                 #: (majority rows, minority rows) of the test part
 
 
 def _classification_features(key, n, dtype):

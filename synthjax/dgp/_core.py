@@ -35,18 +35,18 @@ class DGP(NamedTuple):
       bayes_metrics: ``bayes_metrics(prevalence=0.5)``, the same for the Bayes score (metric regret = Bayes −
         fitted).
     """
-    name: str
-    d: int
-    params: Any
-    sample: Callable
-    sample_class: Callable
-    bayes_score: Callable
-    population_risk: Callable
-    theta_star: Callable
-    population_auroc: Callable
-    class_law: Callable
-    population_metrics: Callable
-    bayes_metrics: Callable
+    name: str                   #: a label
+    d: int                      #: the feature dimension
+    params: Any                 #: the law's parameters (a pytree, e.g. ``GaussianParams``)
+    sample: Callable            #: sample(key, n0, n1) -> (X0 (n0, d), X1 (n1, d))
+    sample_class: Callable      #: sample_class(key, label, n) -> (n, d) draws from P0 or P1
+    bayes_score: Callable       #: bayes_score(X) -> (n,) log p1(x)/p0(x)
+    population_risk: Callable   #: population_risk(loss, params) -> balanced risk of a linear score (exact or quadrature)
+    theta_star: Callable        #: theta_star(learner) -> LinearParams minimising the balanced population risk
+    population_auroc: Callable  #: population_auroc(params) -> P(s(X1) > s(X0)) of a linear score
+    class_law: Callable         #: class_law(label) -> the law of X given the class, for the theory engine
+    population_metrics: Callable  #: population_metrics(params, prevalence) -> AUROC, AUPRC, best BA and F1 of a linear score
+    bayes_metrics: Callable     #: bayes_metrics(prevalence) -> the same metrics of the Bayes score
 
 
 def bound_arrays(fn):

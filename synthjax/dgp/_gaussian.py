@@ -16,10 +16,10 @@ from ._laws import GaussianLaw
 from ._metrics import gaussian_law_metrics, sample_metrics
 
 class GaussianParams(NamedTuple):
-    mu0: jax.Array    # (d,)
-    mu1: jax.Array    # (d,)
-    chol0: jax.Array  # (d, d) lower Cholesky factor of Σ0
-    chol1: jax.Array  # (d, d) lower Cholesky factor of Σ1
+    mu0: jax.Array    #: (d,)
+    mu1: jax.Array    #: (d,)
+    chol0: jax.Array  #: (d, d) lower Cholesky factor of Σ0
+    chol1: jax.Array  #: (d, d) lower Cholesky factor of Σ1
 
 
 def _gaussian_class(p: GaussianParams, key, label: int, n: int):

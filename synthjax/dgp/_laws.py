@@ -18,29 +18,29 @@ _Z_MAX = 12.0  # N(0,1) mass beyond ±12 is 3.6e-33
 
 
 class GaussianLaw(NamedTuple):
-    mu: jax.Array    # (d,)
-    chol: jax.Array  # (d, d) lower Cholesky factor of the covariance
+    mu: jax.Array    #: (d,)
+    chol: jax.Array  #: (d, d) lower Cholesky factor of the covariance
 
 
 class SampleLaw(NamedTuple):
-    X: jax.Array     # (n, d) draws
+    X: jax.Array     #: (n, d) draws
 
 
 class LocationScaleLaw(NamedTuple):
     """x = μ + scale ⊙ U with U standardised (mean 0, covariance I) and not Gaussian: expectations of
     losses quadratic in the score are exact (they need the mean and covariance only); any other
     expectation uses the fixed Monte-Carlo ``sample`` of the law."""
-    mu: jax.Array       # (d,)
-    scale: jax.Array    # (d,)
-    sample: jax.Array   # (n, d) fixed draws
+    mu: jax.Array       #: (d,)
+    scale: jax.Array    #: (d,)
+    sample: jax.Array   #: (n, d) fixed draws
 
 
 class MixtureLaw(NamedTuple):
     """A finite Gaussian mixture Σ_k w_k N(μ_k, L_k L_kᵀ): expectations are weighted sums of the
     components' exact ones."""
-    weights: jax.Array   # (K,)
-    mu: jax.Array        # (K, d)
-    chol: jax.Array      # (K, d, d)
+    weights: jax.Array   #: (K,)
+    mu: jax.Array        #: (K, d)
+    chol: jax.Array      #: (K, d, d)
 
     def components(self):
         return [GaussianLaw(self.mu[k], self.chol[k]) for k in range(self.weights.shape[0])]

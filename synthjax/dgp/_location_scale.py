@@ -14,15 +14,16 @@ from ._gaussian import gaussian, lda_start, memoised_theta_star
 from ._laws import LocationScaleLaw
 from ._metrics import fixed_sample_metrics, sample_metrics
 
+#: the standardised noise laws of ``location_scale`` (zero mean, identity covariance)
 NOISES = ("gaussian", "uniform", "rademacher", "sphere")
 
 
 class LocationScaleParams(NamedTuple):
-    mu0: jax.Array
-    mu1: jax.Array
-    scale0: jax.Array
-    scale1: jax.Array
-    noise: str
+    mu0: jax.Array              #: (d,) majority location
+    mu1: jax.Array              #: (d,) minority location
+    scale0: jax.Array           #: majority scale
+    scale1: jax.Array           #: minority scale
+    noise: str                  #: the standardised noise law ("uniform_cube", "rademacher" or "uniform_sphere")
 
 
 def standard_noise(key, noise: str, n: int, d: int, dtype):

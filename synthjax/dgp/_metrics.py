@@ -19,6 +19,7 @@ from .. import metrics as M
 from ._core import law_population_risk
 from ._laws import gaussian_expectation, score_law
 
+#: the population metrics every DGP gives for a linear score and for its Bayes score
 METRIC_NAMES = ("auroc", "auprc", "best_ba", "best_f1")
 
 

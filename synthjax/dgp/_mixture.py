@@ -16,12 +16,12 @@ from ._metrics import mixture_oracles
 
 
 class MixtureParams(NamedTuple):
-    mu0: jax.Array       # (d,)
-    chol0: jax.Array     # (d, d)
-    weights: jax.Array   # (K,)
-    means: jax.Array     # (K, d)
-    chol1: jax.Array     # (d, d) common component covariance factor
-    mu1: jax.Array       # (d,) the minority mean Σ w_k μ_k
+    mu0: jax.Array       #: (d,)
+    chol0: jax.Array     #: (d, d)
+    weights: jax.Array   #: (K,)
+    means: jax.Array     #: (K, d)
+    chol1: jax.Array     #: (d, d) common component covariance factor
+    mu1: jax.Array       #: (d,) the minority mean Σ w_k μ_k
 
 
 def _mixture_class(p: MixtureParams, key, label: int, n: int):

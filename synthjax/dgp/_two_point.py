@@ -20,11 +20,11 @@ def expit(z):
 
 
 class TwoPointParams(NamedTuple):
-    alpha: float          # P(T = −a)
-    prevalence: float     # π1 = P(Y = 1)
-    weights: jax.Array    # (2, 4) P(component | class); components (t, s) ∈ {−a, b} × {−1, +1}
-    means: jax.Array      # (4, d) t e1 + s m
-    chol: jax.Array       # (d, d) diag(0, σ_w, …, σ_w)
+    alpha: float          #: P(T = −a)
+    prevalence: float     #: π1 = P(Y = 1)
+    weights: jax.Array    #: (2, 4) P(component | class); components (t, s) ∈ {−a, b} × {−1, +1}
+    means: jax.Array      #: (4, d) t e1 + s m
+    chol: jax.Array       #: (d, d) diag(0, σ_w, …, σ_w)
 
 
 def _two_point_class(arrays, key, label: int, n: int):

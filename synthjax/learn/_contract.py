@@ -31,15 +31,15 @@ from .._validate import InvalidParameterError
 
 class Model(NamedTuple):
     """A learner with its random parts fixed (what ``bind`` returns for a learner with ``draw``)."""
-    name: str
-    fit: Callable
-    score: Callable
-    loss: Callable
-    hyper: Any
-    fit_path: Callable
-    intercept: bool | None = None          # for models linear in ``features``
-    features: Callable | None = None       # Φ: (n, d) -> (n, p), or None
-    theory_parameters: Callable | None = None   # params -> (part, rebuild): the parameters the theory differentiates
+    name: str                   #: a label
+    fit: Callable               #: fit(X, y, w=None, hyper=None) -> (params, FitInfo)
+    score: Callable             #: score(params, X) -> (n,) scores (logits)
+    loss: Callable              #: the per-point loss(s, y) whose weighted mean ``fit`` minimises
+    hyper: Any                  #: the dynamic hyperparameters (e.g. ``RidgeHyper``)
+    fit_path: Callable          #: fit_path(X, y, W (S, n), hyper=None) — S fits sharing one design (a size grid)
+    intercept: bool | None = None          #: for models linear in ``features``
+    features: Callable | None = None       #: Φ — (n, d) -> (n, p), or None
+    theory_parameters: Callable | None = None   #: params -> (part, rebuild) — the parameters the theory differentiates
 
 
 def vmap_path(fit):

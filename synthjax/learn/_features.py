@@ -20,8 +20,8 @@ from ._linear import RidgeHyper, linear_score, logistic
 
 
 class FeatureMap(NamedTuple):
-    omega: jax.Array     # (d, D)
-    offset: jax.Array    # (D,)
+    omega: jax.Array     #: (d, D)
+    offset: jax.Array    #: (D,)
 
     def __call__(self, X):
         return jnp.sqrt(2.0 / self.omega.shape[1]) * jnp.cos(X @ self.omega + self.offset[None, :])
@@ -29,12 +29,12 @@ class FeatureMap(NamedTuple):
 
 class RandomFeatureLearner(NamedTuple):
     """``draw(key, X) -> Model``: logistic regression on D random Fourier features drawn from key."""
-    name: str
-    draw: Callable
-    loss: Callable
-    hyper: RidgeHyper
-    n_features: int
-    bandwidth: float | None
+    name: str                   #: a label
+    draw: Callable              #: draw(key, X) -> Model with its random features fixed
+    loss: Callable              #: the per-point loss(s, y)
+    hyper: RidgeHyper           #: ``RidgeHyper`` of the logistic fit on the features
+    n_features: int             #: D, the number of random Fourier features
+    bandwidth: float | None     #: the RBF bandwidth (None — the median heuristic on X)
 
 
 def rbf_bandwidth(X):

@@ -32,19 +32,19 @@ from .._validate import InvalidParameterError, check_float, check_int, check_mat
 
 
 class LinearParams(NamedTuple):
-    coef: jax.Array        # (d,)
-    intercept: jax.Array   # () — 0 when the learner has no intercept
+    coef: jax.Array        #: (d,)
+    intercept: jax.Array   #: () — 0 when the learner has no intercept
 
 
 class FitInfo(NamedTuple):
-    iterations: jax.Array  # () int32
-    grad_norm: jax.Array   # () Euclidean norm of the objective's gradient at the returned θ
-    converged: jax.Array   # () bool
-    status: jax.Array      # () int32: OK, MAX_ITER or NONFINITE
+    iterations: jax.Array  #: () int32
+    grad_norm: jax.Array   #: () Euclidean norm of the objective's gradient at the returned θ
+    converged: jax.Array   #: () bool
+    status: jax.Array      #: () int32 — OK, MAX_ITER or NONFINITE
 
 
 class RidgeHyper(NamedTuple):
-    ridge: jax.Array       # λ ≥ 0, dynamic: a new value does not recompile
+    ridge: jax.Array       #: λ ≥ 0, dynamic — a new value does not recompile
 
 
 class Learner(NamedTuple):
@@ -52,13 +52,13 @@ class Learner(NamedTuple):
     the per-point ``loss(s, y)`` whose weighted mean it minimises (used by oracles and theory), and
     ``fit_path(X, y, W (S, n), hyper=None)``: S fits sharing one design matrix (a size grid), with
     leading axis S on every output; it equals ``vmap(fit)`` up to the solver tolerance."""
-    name: str
-    fit: Callable
-    score: Callable
-    loss: Callable
-    intercept: bool
-    hyper: RidgeHyper
-    fit_path: Callable
+    name: str                   #: a label
+    fit: Callable               #: fit(X, y, w=None, hyper=None) -> (LinearParams, FitInfo)
+    score: Callable             #: score(params, X) -> (n,) linear scores
+    loss: Callable              #: the per-point loss(s, y) whose weighted mean ``fit`` minimises
+    intercept: bool             #: whether the score has an (unpenalised) intercept
+    hyper: RidgeHyper           #: ``RidgeHyper`` — the dynamic penalty
+    fit_path: Callable          #: fit_path(X, y, W (S, n), hyper=None) — S fits sharing one design matrix
 
 
 def linear_score(params: LinearParams, X):

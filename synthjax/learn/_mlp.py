@@ -35,27 +35,27 @@ from ._softmax import one_hot_labels, softmax_loss
 
 
 class MLPParams(NamedTuple):
-    net: Any
-    center: jax.Array
-    scale: jax.Array
+    net: Any                    #: the Flax network's parameters
+    center: jax.Array           #: (d,) feature means used to standardise inputs
+    scale: jax.Array            #: (d,) feature SDs used to standardise inputs
 
 
 class MLPHyper(NamedTuple):
-    learning_rate: jax.Array
-    weight_decay: jax.Array        # λ of the penalty (λ/2)‖W‖² on every weight matrix, dynamic
+    learning_rate: jax.Array    #: the optimiser's step size, dynamic
+    weight_decay: jax.Array        #: λ of the penalty (λ/2)‖W‖² on every weight matrix, dynamic
 
 
 class MLPLearner(NamedTuple):
     """``train(key, X, y, w=None, X_val=None, y_val=None, w_val=None, hyper=None) -> (MLPParams, TrainInfo)``,
     ``draw(key, X) -> Model`` (the learner contract), ``score(params, X)`` (logit or prediction) and the
     per-point ``loss(s, y)``."""
-    name: str
-    task: str
-    train: Callable
-    score: Callable
-    loss: Callable
-    hyper: MLPHyper
-    draw: Callable
+    name: str                   #: a label
+    task: str                   #: "classification" (logit, BCE) or "regression" (prediction, squared error)
+    train: Callable             #: train(key, X, y, w, X_val, y_val, w_val, hyper) -> (MLPParams, TrainInfo)
+    score: Callable             #: score(params, X) -> (n,) logits or predictions
+    loss: Callable              #: the per-point loss(s, y)
+    hyper: MLPHyper             #: ``MLPHyper``
+    draw: Callable              #: draw(key, X) -> Model (the learner contract)
 
 
 def _bce(s, y):

@@ -23,20 +23,20 @@ from ._linear import FitInfo, RidgeHyper, _ridge
 
 
 class SoftmaxParams(NamedTuple):
-    coef: jax.Array        # (d, K)
-    intercept: jax.Array   # (K,)
+    coef: jax.Array        #: (d, K)
+    intercept: jax.Array   #: (K,)
 
 
 class SoftmaxLearner(NamedTuple):
     """``fit(X, Y, w=None, hyper=None) -> (SoftmaxParams, FitInfo)`` with Y (n, K) one-hot or soft labels (or
     (n,) integer labels), ``score(params, X) -> (n, K)`` logits, the per-point ``loss(s (K,), y (K,))``."""
-    name: str
-    fit: Callable
-    score: Callable
-    loss: Callable
-    n_classes: int
-    hyper: RidgeHyper
-    fit_path: Callable
+    name: str                   #: a label
+    fit: Callable               #: fit(X, Y, w=None, hyper=None) -> (SoftmaxParams, FitInfo)
+    score: Callable             #: score(params, X) -> (n, K) logits
+    loss: Callable              #: the per-point loss(s (K,), y (K,))
+    n_classes: int              #: K
+    hyper: RidgeHyper           #: ``RidgeHyper``
+    fit_path: Callable          #: S fits sharing one design matrix (a size grid)
 
 
 def softmax_score(params: SoftmaxParams, X):

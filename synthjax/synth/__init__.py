@@ -10,7 +10,7 @@ from ._core import (Provenance, Synthesizer, SynthSample, fit_synthesizer, neste
                     takes_masks)
 from ._interpolation import adasyn, adasyn_weights, borderline_smote, danger_set, segment_law, soft_smote
 from ._mixup import mamix, mamix_label_weight, mixup, preserving_epsilon, preserving_mixup, variance_factor
-from ._multiclass import METHODS as MULTICLASS_METHODS, MulticlassSynthesizer, class_offsets, multiclass
+from ._multiclass import MULTICLASS_METHODS, MulticlassSynthesizer, class_offsets, multiclass
 from ._neighbours import knn, minority_neighbours
 from ._smote import smote
 from . import diffusion

@@ -17,7 +17,7 @@ from ._neighbours import check_neighbours, minority_neighbours
 class DataState(NamedTuple):
     X_min: jax.Array
     hyper: tuple
-    base_p: Any = None     # padded data: (n1,) uniform over the valid rows (None: every row)
+    base_p: Any = None     #: padded data — (n1,) uniform over the valid rows (None: every row)
 
 
 def _bases(key, state: DataState, m: int):
@@ -105,8 +105,8 @@ def jitter(sigma: float = 0.1, per_feature: bool = False, local_k: int | None = 
 
 
 class GaussianState(NamedTuple):
-    mean: jax.Array   # (d,)
-    chol: jax.Array   # (d, d)
+    mean: jax.Array   #: (d,)
+    chol: jax.Array   #: (d, d)
 
 
 def _gaussian_draw(key, state: GaussianState, m: int):

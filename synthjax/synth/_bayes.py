@@ -20,16 +20,16 @@ def _numpyro_promotion():
 
 
 class NIWHyper(NamedTuple):
-    kappa0: jax.Array   # prior pseudo-count on the mean
-    psi0: jax.Array     # prior scale: Ψ0 = psi0 · I
+    kappa0: jax.Array   #: prior pseudo-count on the mean
+    psi0: jax.Array     #: prior scale — Ψ0 = psi0 · I
 
 
 class NIWPosterior(NamedTuple):
     """Posterior NIW(μn, κn, νn, Ψn) of the minority mean and covariance."""
-    mu: jax.Array       # (d,)
-    kappa: jax.Array    # ()
-    nu: jax.Array       # ()
-    psi: jax.Array      # (d, d)
+    mu: jax.Array       #: (d,)
+    kappa: jax.Array    #: ()
+    nu: jax.Array       #: ()
+    psi: jax.Array      #: (d, d)
 
 
 def niw_posterior(X, mu0, kappa0, nu0, psi0) -> NIWPosterior:

@@ -17,17 +17,17 @@ class Provenance(NamedTuple):
     base: (m,) index of the real minority point it starts from; neighbour: (m,) index of the
     point it moves toward; step: (m,) the interpolation step u in x_base + u (x_nbr − x_base).
     """
-    base: Any = None
-    neighbour: Any = None
-    step: Any = None
+    base: Any = None            #: (m,) index of the real minority point a row starts from
+    neighbour: Any = None       #: (m,) index of the point it moves toward
+    step: Any = None            #: (m,) the interpolation step u in x_base + u (x_nbr − x_base)
 
 
 class SynthSample(NamedTuple):
     """Output of ``Synthesizer.sample``: the synthetic rows X (m, d), their provenance, and, for
     methods that mix classes, soft labels y (m,) in [0, 1] (None means every row is labelled 1)."""
-    X: jax.Array
-    provenance: Provenance
-    y: Any = None
+    X: jax.Array                #: (m, d) synthetic rows
+    provenance: Provenance      #: where each row came from (``Provenance``)
+    y: Any = None               #: (m,) soft labels in [0, 1] for methods that mix classes (None — every row is 1)
 
 
 class Synthesizer(NamedTuple):
@@ -49,11 +49,11 @@ class Synthesizer(NamedTuple):
     Gauss–Legendre nodes of the step. The dependence-aware theory uses it for exact conditional score moments
     (``theory.generator_dependence``); None: it averages a pool of draws instead.
     """
-    name: str
-    fit: Callable
-    sample: Callable
-    hyper: Any = ()
-    conditional_law: Callable | None = None
+    name: str                   #: a label
+    fit: Callable               #: fit(key, X_min, X_maj=None, hyper=None) -> state
+    sample: Callable            #: sample(key, state, m) -> SynthSample (m static)
+    hyper: Any = ()             #: the factory's dynamic hyperparameters
+    conditional_law: Callable | None = None  #: state -> (atoms (N, d), weights (N,)) — the law of one draw given the fit, or None
 
 
 def check_fit_inputs(X_min, X_maj, owner: str, min_rows: int = 2):

@@ -19,12 +19,12 @@ from ._neighbours import check_neighbours, knn, minority_neighbours
 
 
 class InterpolationState(NamedTuple):
-    X_min: jax.Array       # (n1, d)
-    X_nbr: jax.Array       # (n1 + n0, d) stacked [X_min; X_maj] (or X_min alone)
-    nn: jax.Array          # (n1, k) neighbour indices into X_nbr
-    base_p: jax.Array      # (n1,) base-point probabilities
-    n_eligible: jax.Array  # () number of minority points with positive base probability
-    n_neighbours: Any = None   # () neighbours in use, ≤ nn.shape[1] (padded data: min(k, valid rows − 1)); None: all
+    X_min: jax.Array       #: (n1, d)
+    X_nbr: jax.Array       #: (n1 + n0, d) stacked [X_min; X_maj] (or X_min alone)
+    nn: jax.Array          #: (n1, k) neighbour indices into X_nbr
+    base_p: jax.Array      #: (n1,) base-point probabilities
+    n_eligible: jax.Array  #: () number of minority points with positive base probability
+    n_neighbours: Any = None   #: () neighbours in use, ≤ nn.shape[1] (padded data — min(k, valid rows − 1)); None: all
 
 
 @partial(jax.jit, static_argnames=("m", "majority_step"))

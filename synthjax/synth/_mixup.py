@@ -21,10 +21,10 @@ class MixupHyper(NamedTuple):
 
 
 class MixState(NamedTuple):
-    X: jax.Array       # (N, d) stacked [X_min; X_maj] (or X_min alone)
-    y: jax.Array       # (N,) labels 1 (minority) / 0 (majority)
-    n1: jax.Array      # () minority size
-    alpha: jax.Array   # () Beta parameter
+    X: jax.Array       #: (N, d) stacked [X_min; X_maj] (or X_min alone)
+    y: jax.Array       #: (N,) labels 1 (minority) / 0 (majority)
+    n1: jax.Array      #: () minority size
+    alpha: jax.Array   #: () Beta parameter
 
 
 def preserving_epsilon(alpha):

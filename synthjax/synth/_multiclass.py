@@ -20,15 +20,16 @@ from .._validate import InvalidParameterError, check_choice, check_float, check_
 from ._mixup import mamix_label_weight
 from ._neighbours import knn
 
-METHODS = ("smote", "soft_smote", "mixup", "mamix")
+#: the class-conditional methods of ``multiclass(method, counts)``
+MULTICLASS_METHODS = ("smote", "soft_smote", "mixup", "mamix")
 
 
 class MulticlassSynthesizer(NamedTuple):
     """``sample(key, X (n, d) sorted by class) -> (X̃ (M, d), Ỹ (M, K))`` for static class sizes ``counts``."""
-    name: str
-    counts: tuple
-    target: int
-    sample: Callable
+    name: str                   #: a label
+    counts: tuple               #: static class sizes of the input
+    target: int                 #: the size every class is topped up to
+    sample: Callable            #: sample(key, X) -> (X̃ (M, d), Ỹ (M, K))
 
 
 def class_offsets(counts) -> np.ndarray:
@@ -49,7 +50,7 @@ def multiclass(method: str, counts, target: int | None = None, k: int = 5, alpha
       target: rows per class after augmentation (default: the largest class).
     """
     owner = "synth.multiclass"
-    check_choice(method, "method", owner, METHODS)
+    check_choice(method, "method", owner, MULTICLASS_METHODS)
     counts = tuple(int(c) for c in counts)
     if len(counts) < 2 or min(counts) < 2:
         raise InvalidParameterError(f"The 'counts' parameter of {owner} must give ≥ 2 classes of ≥ 2 rows each. "

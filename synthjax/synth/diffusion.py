@@ -33,27 +33,27 @@ from ._core import Provenance, Synthesizer, SynthSample, check_fit_inputs, check
 
 class DiffusionConfig(NamedTuple):
     """Static settings (a change recompiles). Defaults follow CoDSA's official code where it states them."""
-    timesteps: int = 1000
-    beta_start: float = 1e-4
-    beta_end: float = 0.02
-    hidden: tuple = (128, 128, 128)
-    time_dim: int = 32
-    train_steps: int = 2000
-    batch_size: int = 256
-    sampler: str = "ddpm"          # "ddpm" (ancestral, T steps) or "ddim" (deterministic, ddim_steps)
-    ddim_steps: int = 50
+    timesteps: int = 1000       #: T, the number of diffusion steps
+    beta_start: float = 1e-4    #: the first noise variance of the linear schedule
+    beta_end: float = 0.02      #: the last noise variance of the linear schedule
+    hidden: tuple = (128, 128, 128)  #: widths of the denoiser's hidden layers
+    time_dim: int = 32          #: size of the sinusoidal time embedding
+    train_steps: int = 2000     #: optimiser steps
+    batch_size: int = 256       #: rows per optimiser step
+    sampler: str = "ddpm"          #: "ddpm" (ancestral, T steps) or "ddim" (deterministic, ddim_steps)
+    ddim_steps: int = 50        #: steps of the DDIM sampler
 
 
 class DiffusionHyper(NamedTuple):
-    learning_rate: jax.Array       # Adam step size, dynamic
+    learning_rate: jax.Array       #: Adam step size, dynamic
 
 
 class DiffusionModel(NamedTuple):
     """A trained conditional denoiser and the standardisation of its data space."""
-    params: Any
-    center: jax.Array      # (d,)
-    scale: jax.Array       # (d,)
-    info: TrainInfo
+    params: Any            #: the denoiser network's parameters
+    center: jax.Array      #: (d,) feature means of the standardisation
+    scale: jax.Array       #: (d,) feature SDs of the standardisation
+    info: TrainInfo        #: the training run's report
 
 
 def check_config(config: DiffusionConfig, owner: str) -> DiffusionConfig:
@@ -266,11 +266,11 @@ def conditional_diffusion(config: DiffusionConfig = DiffusionConfig(), learning_
 # ---------------------------------------------------------------- latent diffusion with transfer
 class Autoencoder(NamedTuple):
     """An MLP autoencoder x → z (latent_dim) → x̂ on standardised features."""
-    encoder: Any
-    decoder: Any
-    center: jax.Array
-    scale: jax.Array
-    info: TrainInfo
+    encoder: Any           #: the encoder's parameters (x → z)
+    decoder: Any           #: the decoder's parameters (z → x̂)
+    center: jax.Array      #: (d,) feature means of the standardisation
+    scale: jax.Array       #: (d,) feature SDs of the standardisation
+    info: TrainInfo        #: the training run's report
 
 
 def fit_autoencoder(key, X, latent_dim: int = 3, hidden: tuple = (64, 64), steps: int = 2000, batch_size: int = 256,
@@ -315,8 +315,8 @@ def decode(ae: Autoencoder, Z):
 
 
 class LatentDiffusion(NamedTuple):
-    autoencoder: Autoencoder
-    model: DiffusionModel
+    autoencoder: Autoencoder   #: maps rows to the latent space and back
+    model: DiffusionModel      #: the denoiser trained on the latent codes
 
 
 def fit_latent(key, ae: Autoencoder, X, cond, n_conditions: int, config: DiffusionConfig = DiffusionConfig(),

@@ -115,9 +115,9 @@ def generator_dependence(key, synthesizer, dgp, learner, geometry: ScoreGeometry
 
 class DependentRisk(NamedTuple):
     """The root-centred prediction of E[R(θ̂) − R(θ*)] at each ñ (``dependent_excess_curve``)."""
-    population: jax.Array   # R(θ(ñ)) − R(θ*): the augmented population fit's excess risk (the bias, exact)
-    variance: jax.Array     # ½ tr(H A⁻¹ S_dep A⁻¹) with every moment at θ(ñ)
-    total: jax.Array
+    population: jax.Array   #: R(θ(ñ)) − R(θ*) — the augmented population fit's excess risk (the bias, exact)
+    variance: jax.Array     #: ½ tr(H A⁻¹ S_dep A⁻¹) with every moment at θ(ñ)
+    total: jax.Array            #: population + variance
 
 
 def dependent_excess_curve(key, dgp, learner, n0: int, n1: int, n_syn, synthesizer=None, Q_law=None,

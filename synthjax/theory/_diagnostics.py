@@ -65,11 +65,11 @@ def balanced_fit(learner, X0, X1, w0=None, w1=None, hyper=None):
 
 
 class SymmetryTest(NamedTuple):
-    statistic: jax.Array   # T = ĝ_φᵀ V̂⁻¹ ĝ_φ
-    p_value: jax.Array     # P(χ²_p > T)
-    reject: jax.Array      # T > χ²_{p, 1 − level}
-    g_phi: jax.Array       # ĝ_φ = m̂0 − m̂1 at the pilot fit
-    df: int                # p (padded data: the used directions, an array)
+    statistic: jax.Array   #: T = ĝ_φᵀ V̂⁻¹ ĝ_φ
+    p_value: jax.Array     #: P(χ²_p > T)
+    reject: jax.Array      #: T > χ²_{p, 1 − level}
+    g_phi: jax.Array       #: ĝ_φ = m̂0 − m̂1 at the pilot fit
+    df: int                #: p (padded data — the used directions, an array)
 
 
 def valid_rows(X, mask=None):
@@ -146,10 +146,10 @@ def fold_rows(k0, k1, X0, X1, K: int, k, mask0=None, mask1=None):
 
 
 class QualityScore(NamedTuple):
-    gqs: jax.Array       # generator quality score
-    delta: jax.Array     # δ = mean over folds of ĝ_ψ
-    bias: jax.Array      # numerator ñ_bal²/(2n0) δᵀH⁻¹δ
-    variance: jax.Array  # denominator tr(H⁻¹Σ_aug)
+    gqs: jax.Array       #: generator quality score
+    delta: jax.Array     #: δ = mean over folds of ĝ_ψ
+    bias: jax.Array      #: numerator ñ_bal²/(2n0) δᵀH⁻¹δ
+    variance: jax.Array  #: denominator tr(H⁻¹Σ_aug)
 
 
 def generator_quality(key, synth, learner, X0, X1, K: int = 3, hyper=None, synth_hyper=None, mask0=None,

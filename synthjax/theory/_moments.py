@@ -33,10 +33,10 @@ class ScoreMoments(NamedTuple):
     mean: (p,) E ∇ℓ; hessian: (p, p) E ∇²ℓ; cov: (p, p) Cov ∇ℓ; mean_se: (p,) Monte-Carlo SE of
     ``mean`` (zeros when exact).
     """
-    mean: jax.Array
-    hessian: jax.Array
-    cov: jax.Array
-    mean_se: jax.Array
+    mean: jax.Array             #: (p,) E ∇ℓ
+    hessian: jax.Array          #: (p, p) E ∇²ℓ
+    cov: jax.Array              #: (p, p) Cov ∇ℓ
+    mean_se: jax.Array          #: (p,) Monte-Carlo SE of ``mean`` (zeros when exact)
 
 
 def _derivatives(loss, label):
@@ -166,12 +166,12 @@ class GeneratorDependence(NamedTuple):
     covariance E[Σ_Q̂] + V_ψ (``marginal``); for a generator that does not depend on the data (the oracle)
     V_ψ = C = 0 (``independent``).
     """
-    mean: jax.Array
-    hessian: jax.Array
-    within: jax.Array
-    V_psi: jax.Array
-    C: jax.Array
-    mean_se: jax.Array
+    mean: jax.Array             #: (p,) E[m_Q̂]
+    hessian: jax.Array          #: (p, p) E[H_Q̂]
+    within: jax.Array           #: (p, p) E[Σ_Q̂], the covariance of one draw given the fit
+    V_psi: jax.Array            #: (p, p) Cov(m_Q̂)
+    C: jax.Array                #: (p, p) E[ξ ψ̂ᵀ], the real samples' score sum against the fit's mean score
+    mean_se: jax.Array          #: (p,) Monte-Carlo SE of ``mean`` (zeros when exact)
 
     def marginal(self) -> ScoreMoments:
         """The moments of the marginal law Q of one synthetic point (what SPEC §5's prediction uses)."""

@@ -21,12 +21,12 @@ from ._moments import GeneratorDependence, ScoreMoments, independent, law_moment
 
 class ScoreGeometry(NamedTuple):
     """The population score geometry at θ (usually θ*)."""
-    theta: LinearParams
-    P0: ScoreMoments        # majority (label 0) under P0
-    P1: ScoreMoments        # minority (label 1) under P1
-    H: jax.Array            # ½(H0 + H1)
-    G: jax.Array            # H0 − H1
-    g_phi: jax.Array        # m0 − m1
+    theta: LinearParams         #: θ, where the moments are taken
+    P0: ScoreMoments        #: majority (label 0) under P0
+    P1: ScoreMoments        #: minority (label 1) under P1
+    H: jax.Array            #: ½(H0 + H1)
+    G: jax.Array            #: H0 − H1
+    g_phi: jax.Array        #: m0 − m1
 
 
 def score_geometry(dgp, learner, theta: LinearParams | None = None) -> ScoreGeometry:
@@ -49,9 +49,9 @@ def mismatch(geometry: ScoreGeometry, Q: ScoreMoments):
 
 
 class FirstOrderRisk(NamedTuple):
-    bias: jax.Array       # ½ bᵀA⁻¹HA⁻¹b
-    variance: jax.Array   # ½ tr(H A⁻¹ S A⁻¹)
-    total: jax.Array
+    bias: jax.Array       #: ½ bᵀA⁻¹HA⁻¹b
+    variance: jax.Array   #: ½ tr(H A⁻¹ S A⁻¹)
+    total: jax.Array            #: bias + variance
 
 
 def first_order_risk(geometry: ScoreGeometry, Q, n0, n1, n_syn) -> FirstOrderRisk:

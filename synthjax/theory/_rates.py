@@ -7,12 +7,12 @@ import numpy as np
 
 
 class RateFit(NamedTuple):
-    slope: float            # fitted exponent of n
-    slope_se: float
-    ci: tuple               # (low, high) at the requested level
-    intercept: float
-    predicted: float | None
-    consistent: bool | None  # predicted exponent inside the interval
+    slope: float            #: fitted exponent of n
+    slope_se: float             #: standard error of ``slope``
+    ci: tuple               #: (low, high) at the requested level
+    intercept: float            #: fitted log-scale intercept
+    predicted: float | None     #: the theory's exponent, if one was given
+    consistent: bool | None  #: predicted exponent inside the interval
 
 
 def fit_rate(n, mean, mcse, predicted: float | None = None, level: float = 0.95) -> RateFit:
@@ -43,10 +43,10 @@ def fit_rate(n, mean, mcse, predicted: float | None = None, level: float = 0.95)
 
 
 class Agreement(NamedTuple):
-    chi2: float       # Σ ((simulated − predicted)/MCSE)²
-    df: int
-    p_value: float    # P(χ²_df > chi2): small values mean the curves part beyond Monte-Carlo error
-    max_z: float      # the largest |z|
+    chi2: float       #: Σ ((simulated − predicted)/MCSE)²
+    df: int                     #: the number of points compared
+    p_value: float    #: P(χ²_df > chi2) — small values mean the curves part beyond Monte-Carlo error
+    max_z: float      #: the largest ``|z|``
 
 
 def agreement(simulated, mcse, predicted) -> Agreement:

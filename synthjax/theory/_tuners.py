@@ -36,16 +36,18 @@ from ._predict import theory_target_size
 #: Candidate grids of SPEC §5.
 SYMMETRIC_GRID = np.round(np.arange(0, 0.2001, 0.05), 2)       # γ ∈ {0, .05, …, .20}
 REALISTIC_GRID = np.round(np.arange(0.8, 1.2001, 0.05), 2)     # multipliers around balancing / ñ_theory
-FULL_GRID = np.round(np.arange(0, 2.0001, 0.05), 2)            # γ ∈ 0:0.05:2
-SYMMETRIC, REALISTIC, BIASED = 0, 1, 2                          # TG-VTSS regimes
+#: γ ∈ 0:0.05:2, the biased regime's candidates and the studies' sweep
+FULL_GRID = np.round(np.arange(0, 2.0001, 0.05), 2)
+#: TG-VTSS regimes (``TGVTSSResult.regime``): local symmetry, realistic generator, biased generator
+SYMMETRIC, REALISTIC, BIASED = 0, 1, 2
 
 
 class TunedFit(NamedTuple):
-    gamma: jax.Array        # chosen γ
-    n_syn: jax.Array        # chosen ñ on the full data
-    params: object          # the final fit (LinearParams)
-    info: object            # its FitInfo
-    losses: jax.Array       # (C,) validation loss per candidate (inf where not a candidate)
+    gamma: jax.Array        #: chosen γ
+    n_syn: jax.Array        #: chosen ñ on the full data
+    params: object          #: the final fit (LinearParams)
+    info: object            #: its FitInfo
+    losses: jax.Array       #: (C,) validation loss per candidate (inf where not a candidate)
 
 
 def augmented_fits(key, synth, learner, X0, X1, gammas, gamma_max: float = 2.0, hyper=None, synth_hyper=None,
@@ -180,15 +182,15 @@ def regime_candidates(regime, gamma_theory, dtype):
 
 
 class TGVTSSResult(NamedTuple):
-    fit: TunedFit
-    regime: jax.Array         # SYMMETRIC, REALISTIC or BIASED
-    statistic: jax.Array      # Wald T
-    p_value: jax.Array
-    gqs: jax.Array            # generator quality score (NaN when symmetry was not rejected… still computed)
-    gamma_theory: jax.Array   # ñ_theory/(n0 − n1) from ĝ_φ and the cross-fitted δ (NaN if undefined)
-    candidates: jax.Array     # (41,) the regime's candidate γ values (``regime_candidates``)
-    valid: jax.Array          # (41,) which of them are candidates (the rest is padding)
-    cosine: jax.Array         # cos∠(ĝ_φ, δ̂): aligned (> 0) → more than balancing, anti-aligned → less
+    fit: TunedFit               #: the final fit at the chosen size (``TunedFit``)
+    regime: jax.Array         #: SYMMETRIC, REALISTIC or BIASED
+    statistic: jax.Array      #: Wald T
+    p_value: jax.Array          #: P(χ²_p > T)
+    gqs: jax.Array            #: generator quality score (NaN when symmetry was not rejected… still computed)
+    gamma_theory: jax.Array   #: ñ_theory/(n0 − n1) from ĝ_φ and the cross-fitted δ (NaN if undefined)
+    candidates: jax.Array     #: (41,) the regime's candidate γ values (``regime_candidates``)
+    valid: jax.Array          #: (41,) which of them are candidates (the rest is padding)
+    cosine: jax.Array         #: cos∠(ĝ_φ, δ̂) — aligned (> 0) → more than balancing, anti-aligned → less
 
 
 def tg_vtss(key, synth, learner, X0, X1, gqs_folds: int = 3, folds: int | None = 5, gqs_threshold: float = 10.0,

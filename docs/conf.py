@@ -61,7 +61,7 @@ nb_execution_raise_on_error = True
 nb_merge_streams = True
 html_theme = "pydata_sphinx_theme"
 html_static_path = ["_static"]
-html_css_files = ["gallery.css"]
+html_css_files = ["synthjax.css"]
 html_title = f"synthjax {release}"
 html_theme_options = {"navbar_align": "left", "show_toc_level": 2, "footer_start": ["copyright"],
                       "footer_end": ["sphinx-version"], "secondary_sidebar_items": ["page-toc"]}

@@ -1,6 +1,6 @@
 """Command line.
 
-    synthjax run sims/<study>.py [--reps R] [--out DIR] [--seed S] [--dtype float32|float64] [--full]
+    synthjax run sims/<study>.py [--reps R] [--out DIR] [--seed S] [--dtype float32|float64] [--prng rbg] [--full]
                                  [--shard i/N] [--force] [--max-memory 4GiB] [--executor local|ray]
                                  [--no-compile-cache]
     synthjax figures [sims/<study>.py ...] [--root results]
@@ -109,6 +109,7 @@ def _run(args) -> int:
     import jax
     if args.dtype == "float64":  # set before any array is made; recorded in the manifest
         jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_default_prng_impl", args.prng)   # before any key; in the manifest and the run's key
     if not args.no_compile_cache:
         from ._compile_cache import enable_compile_cache
         enable_compile_cache()
@@ -259,6 +260,10 @@ def main(argv=None) -> int:
     r.add_argument("--out", default=None, help="output folder (default: results/<study file name>)")
     r.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     r.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    r.add_argument("--prng", choices=["threefry2x32", "rbg", "unsafe_rbg"], default="threefry2x32",
+                   help="JAX's random-bit generator (default threefry2x32, JAX's default; rbg and unsafe_rbg draw "
+                   "other streams, 1.1-1.4x faster draws here: benchmarks/prng.py). Set before the first JAX call: "
+                   "JAX's trace cache does not see it")
     r.add_argument("--full", action="store_true", help="the paper's design size (default: a quick version)")
     r.add_argument("--shard", type=_shard, default=None, help="i/N: run only cells with index ≡ i (mod N) "
                    "(a Slurm array task: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)")

@@ -677,3 +677,14 @@ def test_full_disk_mid_shard_leaves_no_partial_file_and_resumes(tmp_path, monkey
     resumed = run(study, out=out).table
     pd.testing.assert_frame_equal(resumed, run(study).table, check_exact=True)
     assert len(list((out / "shards").iterdir())) == 8
+
+
+def test_a_run_store_refuses_to_resume_under_another_random_bit_generator(tmp_path):
+    """``synthjax run --prng rbg`` draws other streams: a run folder of threefry results refuses to resume under rbg
+    (the store records the JAX flags that change numbers), and the manifest records the generator."""
+    study = small_study(("ros",), reps=8, chunk_size=8)
+    first = run(study, out=tmp_path / "run")
+    assert first.manifest["jax_flags"]["jax_default_prng_impl"] == "threefry2x32"
+    with jax.default_prng_impl("rbg"):
+        with pytest.raises(DesignChanged, match="jax_default_prng_impl"):
+            run(study, out=tmp_path / "run")

@@ -91,11 +91,19 @@ def summary_accumulator(columns) -> Summary:
     return Summary(DESIGN_COLUMNS + SIZE_KEYS, [c for c in METRICS + TEST_METRICS if c in columns])
 
 
+#: the JAX settings that change numbers or random streams: a run store refuses to resume under others
+NUMERIC_JAX_FLAGS = ("jax_enable_x64", "jax_default_prng_impl", "jax_threefry_partitionable",
+                     "jax_default_matmul_precision")
+
+
+def numeric_jax_flags() -> dict:
+    """The current values of ``NUMERIC_JAX_FLAGS``."""
+    return {name: getattr(jax.config, name) for name in NUMERIC_JAX_FLAGS}
+
+
 def jax_flags() -> dict:
-    """The JAX settings that change numbers or random streams, for the manifest."""
-    return {name: getattr(jax.config, name) for name in
-            ("jax_enable_x64", "jax_default_prng_impl", "jax_threefry_partitionable",
-             "jax_default_matmul_precision", "jax_compilation_cache_dir")}
+    """The JAX settings that change numbers or random streams, and the compile cache's folder, for the manifest."""
+    return dict(numeric_jax_flags(), jax_compilation_cache_dir=jax.config.jax_compilation_cache_dir)
 
 
 def versions() -> dict:

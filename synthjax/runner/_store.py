@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from ._fingerprint import code_version, fingerprint
-from ._results import summary_accumulator
+from ._results import numeric_jax_flags, summary_accumulator
 
 try:
     import fcntl
@@ -69,7 +69,7 @@ class RunStore:
         description = json.loads(json.dumps(description, default=str))    # as it will read back from run.json
         version = code_version()
         record = dict(description=description, fingerprint=design_fingerprint, code_version=version,
-                      block_size=block_size)
+                      jax_flags=numeric_jax_flags(), block_size=block_size)
         run_file = self.path / "run.json"
         if run_file.exists():
             old = json.loads(run_file.read_text())
@@ -97,6 +97,8 @@ class RunStore:
         out = []
         if old.get("code_version") != new["code_version"]:
             out.append(f"code version {old.get('code_version')} → {new['code_version']}")
+        if old.get("jax_flags") != new["jax_flags"]:
+            out.append(f"JAX flags {old.get('jax_flags')} → {new['jax_flags']}")
         a, b = old.get("description", {}), new["description"]
         out += [f"{k}: {a.get(k)!r} → {b.get(k)!r}" for k in sorted(set(a) | set(b), key=str) if a.get(k) != b.get(k)]
         if not out and old.get("fingerprint") != new["fingerprint"]:

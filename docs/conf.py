@@ -4,7 +4,8 @@ Three things are generated at build time, from the code itself, so they cannot d
 - each API page's summary table lists the module's public names (``public_names``: ``__all__``, else the module's
   own public functions and classes), and a NamedTuple field without a ``#:`` comment fails the build;
 - the gallery (``gallery/``): one page per study in ``sims/`` (its docstring, command, the README's row with the
-  published numbers beside ours, and its figures in ``docs/``), and the thumbnail grid;
+  published numbers beside ours, its figures in ``docs/`` and, where kept in ``docs/findings/``, its last run's
+  ``findings.md``), and the thumbnail grid;
 - tutorials are MyST-NB notebooks executed through a jupyter-cache kept in ``docs/_cache`` (a cell's output is
   recomputed only when its notebook's code changed).
 """
@@ -44,7 +45,7 @@ author = "the synthjax maintainers"
 copyright = "2026, the synthjax maintainers"
 release = version = synthjax.__version__
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.autosummary", "sphinx.ext.napoleon", "sphinx.ext.mathjax", "myst_nb"]
-exclude_patterns = ["_build", "_cache", "**.ipynb_checkpoints"]
+exclude_patterns = ["_build", "_cache", "findings", "**.ipynb_checkpoints"]
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"
 autosummary_generate = False
@@ -115,6 +116,9 @@ def write_gallery(app):
             body += ["## What the last run shows, beside the published numbers", "", shows, "",
                      f"**Does the claim reappear?** {claim}", ""]
         body += [f"```{{image}} ../{f}.png\n:alt: {f}\n:width: 100%\n```\n" for f in figures]
+        if (DOCS / "findings" / f"{name}.md").exists():     # a run's findings.md, kept in docs/findings/
+            body += ["## Findings of the last run", "", "```{include} ../findings/" + f"{name}.md", ":heading-offset: 2",
+                     "```", ""]
         body += ["## The study", "", "```text", doc, "```", ""]
         (out / f"{name}.md").write_text("\n".join(body))
         thumb = f'<img src="../_images/{figures[0]}.png" alt="{name}">' if figures else '<div class="no-figure">table</div>'

@@ -190,3 +190,27 @@ def test_theta_star_memo_is_bounded():
     assert truth.theta_star(learners[2]) is solutions[2]
     np.testing.assert_allclose(solutions[0].coef, solutions[2].coef, rtol=1e-6)
     assert jnp.all(jnp.isfinite(solutions[1].coef))
+
+
+@pytest.mark.parametrize("m1, s1", [(1.0, 1.0), (3.0, 0.7), (6.0, 1.2)])
+def test_auprc_equals_its_integral_and_its_second_derivatives_stay_finite(m1, s1):
+    """AP = E_{S~P1}[π TPR(S)/(π TPR(S) + (1 − π) FPR(S))] against scipy's quad (float64); in float32 the Hessian of
+    the AP in (m0, s0, m1, s1) is finite where both rates underflow at the quadrature's far nodes (the quotient
+    form's second derivative divided by TPR² = 0 there: NaN) and equals the float64 Hessian."""
+    pi = 0.3
+
+    def reference(m0, s0, m1, s1):
+        def precision(s):
+            tpr, fpr = st.norm.sf((s - m1) / s1), st.norm.sf((s - m0) / s0)
+            return pi * tpr / (pi * tpr + (1 - pi) * fpr)
+        return si.quad(lambda s: precision(s) * st.norm.pdf(s, m1, s1), m1 - 12 * s1, m1 + 12 * s1, epsabs=1e-13)[0]
+
+    def ap(p):
+        return D.gaussian_score_metrics(p[0], p[1], p[2], p[3], pi)["auprc"]
+    with jax.enable_x64(True):
+        p64 = jnp.asarray([0.0, 1.0, m1, s1])
+        assert float(ap(p64)) == pytest.approx(reference(0.0, 1.0, m1, s1), abs=1e-10)
+        h64 = np.asarray(jax.hessian(ap)(p64))
+    h32 = np.asarray(jax.hessian(ap)(jnp.asarray([0.0, 1.0, m1, s1], jnp.float32)))
+    assert np.isfinite(h32).all()
+    np.testing.assert_allclose(h32, h64, rtol=2e-3, atol=1e-5 * np.abs(h64).max())

@@ -126,6 +126,18 @@ def test_runner_reproduces_the_long_tables_stored_before_the_kernel_split():
         pd.testing.assert_frame_equal(new[old.columns], old, check_exact=False, rtol=2e-5, atol=1e-6)
 
 
+def test_a_program_compiled_ahead_runs_its_abstract_executable(programs):
+    """A runner program compiled by an abstract call (``jax.ShapeDtypeStruct`` leaves, as when the next cell is
+    compiled during the current one) runs arrays on the default device with that executable: one compilation."""
+    from synthjax.runner._kernel import Program
+    program = Program(lambda x, y: (jnp.sin(x) @ y, x.sum()))
+    args = (jnp.arange(12.0).reshape(3, 4), jnp.ones(4))
+    assert programs(lambda: program(*(jax.ShapeDtypeStruct(a.shape, a.dtype) for a in args)), xla=True) == 1
+    assert programs(lambda: jax.block_until_ready(program(*args)), xla=True) == 0
+    assert len(program.executables) == 1
+    np.testing.assert_array_equal(program(*args)[0], jnp.sin(args[0]) @ args[1])
+
+
 def test_learner_kernel_compiles_once_for_every_generator_of_a_shape():
     """Three generators of one shape trace the learner's fit once (one evaluate program) and the real-data draw
     once (one draw program); a second shape traces each once more."""

@@ -49,7 +49,8 @@ TINY = {   # module constants shrunk so that every study runs in seconds
     "aligned_realistic": dict(N1_QUICK=(10, 100)),
     "mixup_structure": dict(ALPHAS=(0.5, 2.0), GENERATIONS=2, N=200),
     "local_symmetry": dict(NOISES=("rademacher",), GAMMA=(0.0, 1.0), LOGISTIC_GAMMA=(0.0, 1.0), N_LOGISTIC=300),
-    "score_regimes": dict(GAMMA=(0.0, 1.0, 2.0), DEPENDENCE_REPLICATES=8),
+    "score_regimes": dict(GAMMA=(0.0, 1.0, 2.0), DEPENDENCE_REPLICATES=8,     # one design: the other runs the same
+                          DESIGNS={"misspecified": np.diag([4.0, 0.25, 1.0, 1.0, 1.0])}),   # code on other numbers
     "end_to_end": dict(GAMMA=(0.0, 1.0), N0=400, N1=40),
     "real_data": dict(TABLES=(("wine-3-vs-rest", 3),), GENERATORS=("SMOTE",)),
     "long_tail": dict(RATIOS=(10,), N_MAX=20, TEST_PER_CLASS=5, METHODS=("none", "smote", "mamix"),
@@ -58,6 +59,7 @@ TINY = {   # module constants shrunk so that every study runs in seconds
                                  LEARNER=learn.random_fourier_logistic(10, C=2.0)),
     "misspecification_map": dict(RATIOS=(2,), GAMMA=(0.0, 1.0), DEPENDENCE_REPLICATES=8),
     "plugin_size": dict(ONLY=("§8.1 biased Q",), BOOTSTRAP=4),
+    "metric_rates": dict(N1_QUICK=(20, 40, 80), N1_REFERENCE=40, GAMMA=(0.0, 1.0), DEPENDENCE_REPLICATES=4),
     "theory_accuracy": dict(N1S=(25,), GAMMA=(0.0, 1.0), DEPENDENCE_REPLICATES=8,
                             generators=lambda: {"random oversampling": S.random_oversampling()}),
     "synthetic_vs_reweighting": dict(N0=150, N1=20, N_TEST=200, COSTS=(1.0, 4.0), GENERATORS={"Jitter": S.jitter(0.08, local_k=3)},
@@ -70,7 +72,7 @@ TINY = {   # module constants shrunk so that every study runs in seconds
 
 
 #: tiny runs too heavy for the default CI run (about a minute each on 2 cores: many MLP fits to compile), run with -m slow
-SLOW = {"synthetic_vs_reweighting"}
+SLOW = {"synthetic_vs_reweighting", "metric_rates"}   # metric_rates' analysis: test_metric_rates_paired_differences_and_rates
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(TINY)])
@@ -155,3 +157,27 @@ def test_real_data_sweep_counts_fits_that_did_not_converge(monkeypatch):
     summary = module.run(reps=2, seed=1).summary
     sweep = summary[summary.part == "sweep"]
     assert len(sweep) and (sweep.n_failed == 2).all() and sweep.balanced_log_loss.isna().all()
+
+
+def test_metric_rates_paired_differences_and_rates():
+    """The metric-rates study's analysis on a made-up table: paired differences per replicate (the same real data
+    at γ = 0 and 1), the MCSE of the differences, the 'beats the raw fit' verdict, and the rate of regret − floor."""
+    module = _module("metric_rates")
+    rng = np.random.default_rng(0)
+    rows = []
+    for n1 in (50, 100, 200, 400):
+        base = 0.3 / n1 + rng.normal(0, 0.01 / n1, 40)            # regret of the raw fit per replicate, ~ 1/n
+        for gamma, shift in ((0.0, 0.0), (1.0, -0.1 / n1)):         # augmenting lowers every replicate's regret
+            rows += [dict(design="well specified", generator="oracle", n1=n1, gamma=gamma, rep=r,
+                          **{f"regret_{m}": b + shift for m in module.METRICS}) for r, b in enumerate(base)]
+    table = pd.DataFrame(rows)
+    diffs = module.paired_differences(table)
+    assert len(diffs) == 4 * len(module.METRICS) and diffs.beats_raw.all() and not diffs.worse_than_raw.any()
+    np.testing.assert_allclose(diffs.difference, np.repeat(-0.1 / np.array([50, 100, 200, 400]), 4), rtol=1e-9)
+    assert (diffs.mcse < 1e-12).all()                               # paired: the shift is the same in every replicate
+    summary = (table.groupby(["design", "generator", "n1", "gamma"], as_index=False).mean()
+               .assign(**{f"regret_{m}_mcse": 0.01 / np.repeat([50, 100, 200, 400], 2) / np.sqrt(40)
+                          for m in module.METRICS}))
+    slopes = module.rates(summary.sort_values(["gamma", "n1"]))
+    assert len(slopes) == len(module.METRICS) and slopes.consistent.all()
+    assert slopes.slope.to_numpy() == pytest.approx(-1.0, abs=0.05)

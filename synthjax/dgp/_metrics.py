@@ -2,7 +2,7 @@
 
 For a linear score under Gaussian classes, s | c ~ N(m_c, σ_c²), so TPR(t) = Φ((m1 − t)/σ1) and
 FPR(t) = Φ((m0 − t)/σ0): AUROC = Φ((m1 − m0)/√(σ0² + σ1²)); AP = E_{S~P1}[π TPR(S)/(π TPR(S) +
-(1 − π) FPR(S))] (a 1-D Gaussian integral); best-threshold balanced accuracy at a root of the
+(1 − π) FPR(S))] (a 1-D Gaussian integral, its integrand in log Φ so that its derivatives are finite in the tails); best-threshold balanced accuracy at a root of the
 quadratic φ((m1 − t)/σ1)/σ1 = φ((m0 − t)/σ0)/σ0 (closed form); best-threshold F1 =
 sup_t 2πTPR/(πTPR + (1 − π)FPR + π) by a 129-point grid and golden-section refinement. For scores
 without a Gaussian law, the same metrics come from fixed class samples (``sample_metrics``).
@@ -13,6 +13,7 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+from jax.scipy.special import log_ndtr
 from jax.scipy.stats import norm
 
 from .. import metrics as M
@@ -44,8 +45,12 @@ def gaussian_score_metrics(m0, s0, m1, s1, prevalence=0.5) -> dict:
         return f1_of(*rates(t)[:2])
 
     def precision(t):
-        tpr, fpr, _ = rates(t)
-        return pi * tpr / (pi * tpr + (1 - pi) * fpr)
+        """π TPR/(π TPR + (1 − π) FPR) = σ(log π/(1 − π) + log TPR − log FPR): in log Φ, so the precision and its
+        derivatives stay finite where both rates underflow (the quadrature's far nodes; the quotient's second
+        derivative divides by TPR², 0 in float32 below Φ(−9.4))."""
+        n = t.shape[0]
+        log_rates = log_ndtr(jnp.concatenate([(m1 - t) / s1, (m0 - t) / s0]))
+        return jax.nn.sigmoid(jnp.log(pi / (1 - pi)) + log_rates[:n] - log_rates[n:])
 
     auprc = gaussian_expectation(precision, m1, s1)
 

@@ -163,7 +163,8 @@ class Program:
     """A jitted function compiled ahead of time (``lower(…).compile()``), once per argument signature (structure,
     shapes, dtypes, weak types, devices), without running it. Called with ``jax.ShapeDtypeStruct`` leaves it only
     compiles and returns the output's shapes, so a chain of programs (``cell_chunk``) is compiled by one abstract
-    call instead of a wasted batch; called with arrays it runs the stored executable."""
+    call instead of a wasted batch; called with arrays it runs the stored executable — the abstract call's, when the
+    arrays sit on the default device (one compilation per program, not a second one for the run)."""
 
     def __init__(self, fn):
         self.jitted = jax.jit(fn, compiler_options=compiler_options())
@@ -171,7 +172,8 @@ class Program:
 
     def __call__(self, *args):
         leaves, tree = jax.tree_util.tree_flatten(args)
-        signature = (tree, tuple((jax.typeof(x), getattr(x, "sharding", None)) for x in leaves))
+        default = jax.sharding.SingleDeviceSharding(jax.devices()[0])    # what an abstract leaf compiles for, so the
+        signature = (tree, tuple((jax.typeof(x), getattr(x, "sharding", None) or default) for x in leaves))   # run
         executable = self.executables.get(signature)
         if executable is None:
             executable = self.executables[signature] = self.jitted.lower(*args).compile()

@@ -11,6 +11,7 @@ from typing import Callable, NamedTuple, Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from ._status import NONFINITE, OK
@@ -22,12 +23,29 @@ class MLP(nn.Module):
     out: int
     activation: Callable = nn.silu
     param_dtype: jnp.dtype = jnp.float32
+    init_scheme: str = "lecun"     #: "lecun": Flax's default (kernel N(0, 1/fan_in), bias 0); "torch": PyTorch's nn.Linear
 
     @nn.compact
     def __call__(self, x):
-        for width in self.hidden:
-            x = self.activation(nn.Dense(width, dtype=self.param_dtype, param_dtype=self.param_dtype)(x))
-        return nn.Dense(self.out, dtype=self.param_dtype, param_dtype=self.param_dtype)(x)
+        widths = (*self.hidden, self.out)
+        for i, width in enumerate(widths):
+            x = nn.Dense(width, dtype=self.param_dtype, param_dtype=self.param_dtype,
+                         **initialisers(self.init_scheme, x.shape[-1]))(x)
+            if i < len(widths) - 1:
+                x = self.activation(x)
+        return x
+
+
+def initialisers(init: str, fan_in: int) -> dict:
+    """Dense-layer initialisers: "lecun" (Flax's default: kernel N(0, 1/fan_in), bias 0) or "torch" (PyTorch's
+    ``nn.Linear``: kernel and bias U(−1/√fan_in, 1/√fan_in))."""
+    if init == "lecun":
+        return {}
+    bound = 1 / np.sqrt(fan_in)
+
+    def uniform(key, shape, dtype=jnp.float32):
+        return jax.random.uniform(key, shape, dtype, -bound, bound)
+    return dict(kernel_init=uniform, bias_init=uniform)
 
 
 def sinusoidal_embedding(t, dim: int, dtype):

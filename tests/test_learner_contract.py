@@ -191,3 +191,26 @@ def test_study_runs_any_learner_and_a_linear_model_seen_generically_matches_the_
                        **dict(design, synthesizers={"smote": S.smote(3), "jitter": S.jitter(0.5)}, reps=2)))
     assert others.manifest["theta_star"] is None and "evaluation sample" in others.manifest["population"]
     assert np.isfinite(others.summary[["risk", "excess_risk", "auroc", "test_auroc"]].to_numpy()).all()
+
+
+def test_mlp_initial_weights_lecun_or_pytorch():
+    """``init="lecun"`` (the default) draws Flax's kernels N(0, 1/fan_in) and zero biases; ``init="torch"`` draws
+    PyTorch's nn.Linear law, kernels and biases U(−1/√fan_in, 1/√fan_in) (mean 0, SD 1/√(3 fan_in)); a one-step fit
+    starts from them; any other value is refused naming ``init``."""
+    X = jax.random.normal(jax.random.key(0), (64, 200))
+    y = (X[:, 0] > 0).astype(X.dtype)
+    for init in ("lecun", "torch"):
+        model = learn.bind(learn.mlp((400,), init=init, steps=1, learning_rate=1e-12), jax.random.key(1), X)
+        params = model.fit(X, y)[0].net["params"]
+        for layer, fan_in in (("Dense_0", 200), ("Dense_1", 400)):
+            kernel, bias = np.asarray(params[layer]["kernel"]), np.asarray(params[layer]["bias"])
+            if init == "lecun":
+                assert np.std(kernel) == pytest.approx(1 / np.sqrt(fan_in), rel=0.1) and np.abs(bias).max() < 1e-6
+            else:
+                bound = 1 / np.sqrt(fan_in)
+                assert np.abs(kernel).max() <= bound * (1 + 1e-6) and np.abs(kernel).max() > 0.95 * bound
+                assert np.std(kernel) == pytest.approx(bound / np.sqrt(3), rel=0.1)
+                assert np.abs(bias).max() <= bound * (1 + 1e-6) and (bias.size == 1 or np.std(bias) > 0.5 * bound)
+    assert learn.mlp((4,), init="torch").name.endswith("-torch-init")
+    with pytest.raises(InvalidParameterError, match="'init'"):
+        learn.mlp((4,), init="xavier")

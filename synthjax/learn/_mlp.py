@@ -68,14 +68,17 @@ def _squared(s, y):
 
 def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: float = 1e-3, steps: int = 1000,
         batch_size: int | None = None, weight_decay: float = 0.0, patience: int = 100,
-        standardise_features: bool = True, decoupled: bool = False, n_classes: int = 2) -> MLPLearner:
+        standardise_features: bool = True, decoupled: bool = False, n_classes: int = 2,
+        init: str = "lecun") -> MLPLearner:
     """An MLP learner (ReLU hidden layers) — CoDSA's downstream model for tabular data, and SPEC §9.3's
     64-32 network (``mlp((64, 32), learning_rate=2e-3, steps=120, weight_decay=1e-3, patience=0, decoupled=True)``).
 
     batch_size None = full batch; patience 0 = no early stopping (validation still picks the best step
     when validation data are given); ``standardise_features=False`` feeds the raw features (as the CoDSA
     paper's network does); ``n_classes`` > 2 (classification): K softmax outputs, ``score`` gives (n, K) logits and
-    ``y`` may be (n,) integer labels or (n, K) label rows (multi-class long tails, ``sims/long_tail.py``)."""
+    ``y`` may be (n,) integer labels or (n, K) label rows (multi-class long tails, ``sims/long_tail.py``); ``init``:
+    the initial weights, "lecun" (Flax's default: kernels N(0, 1/fan_in), biases 0) or "torch" (PyTorch's
+    ``nn.Linear``: kernels and biases U(−1/√fan_in, 1/√fan_in), for reproducing PyTorch code)."""
     owner = "learn.mlp"
     check_choice(task, "task", owner, ("classification", "regression"))
     check_float(learning_rate, "learning_rate", owner, 0.0, lo_open=True)
@@ -83,6 +86,7 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
     check_float(weight_decay, "weight_decay", owner, 0.0)
     check_int(patience, "patience", owner, 0)
     check_int(n_classes, "n_classes", owner, 2)
+    check_choice(init, "init", owner, ("lecun", "torch"))
     if n_classes > 2 and task != "classification":
         raise InvalidParameterError(f"The 'n_classes' parameter of learn.mlp must be 2 for task='regression'. "
                                     f"Got n_classes={n_classes!r} instead.")
@@ -94,7 +98,7 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
     loss = softmax_loss if multiclass else _bce if task == "classification" else _squared
 
     def network(dtype):
-        return MLP(tuple(hidden), n_classes if multiclass else 1, activation=nn.relu, param_dtype=dtype)
+        return MLP(tuple(hidden), n_classes if multiclass else 1, activation=nn.relu, param_dtype=dtype, init_scheme=init)
 
     def score(params: MLPParams, X):
         out = network(X.dtype).apply(params.net, (X - params.center[None, :]) / params.scale[None, :])
@@ -171,5 +175,6 @@ def mlp(hidden: tuple = (64, 64), task: str = "classification", learning_rate: f
         return part, rebuild
 
     default = MLPHyper(jnp.asarray(learning_rate), jnp.asarray(weight_decay))
-    name = (f"mlp{tuple(hidden)}-{task}" + (f"-K{n_classes}" if multiclass else "") + ("" if standardise_features else "-raw") + ("-adamw" if decoupled else ""))
+    name = (f"mlp{tuple(hidden)}-{task}" + (f"-K{n_classes}" if multiclass else "") + ("" if standardise_features else "-raw")
+            + ("-adamw" if decoupled else "") + ("" if init == "lecun" else f"-{init}-init"))
     return MLPLearner(name, task, train, score, loss, default, draw)

@@ -12,9 +12,8 @@ reweighting, cost-sensitive weights with the minority/majority cost chosen by 5-
 the MLP's output layer on its fitted hidden features (scores (σ(s) − y)[h(x), 1]). Balanced test set of 5,000 per
 class (one per study), 100 replicates (quick: 3).
 
-The network starts from PyTorch's ``nn.Linear`` initialisation, as the notebook's (``learn.mlp(init="torch")``; with
-Flax's LeCun default, 25 replicates chose SMOTE sizes of mean / median 545 / 175 against 370 / 140 with it, on the same
-data). Differences from the official code, stated: one scaler per replicate (the notebook refits it inside each CV
+The network starts from PyTorch's ``nn.Linear`` initialisation, as the notebook's (``learn.mlp(init="torch")``; Flax's
+LeCun default moved more of the chosen SMOTE and ADASYN sizes to the top of the grid). Differences from the official code, stated: one scaler per replicate (the notebook refits it inside each CV
 fold); one set of initial weights per replicate for every fold and size (the notebook draws one per CV fold); our
 random streams. The notebook's own SMOTE
 and jitter call scikit-learn's ``kneighbors()`` without a query (which already leaves each point out) and then drop

@@ -23,7 +23,7 @@ class MLP(nn.Module):
     out: int
     activation: Callable = nn.silu
     param_dtype: jnp.dtype = jnp.float32
-    init_scheme: str = "lecun"     #: "lecun": Flax's default (kernel N(0, 1/fan_in), bias 0); "torch": PyTorch's nn.Linear
+    init_scheme: str = "lecun"     #: the initial weights, "lecun" or "torch" (``initialisers``)
 
     @nn.compact
     def __call__(self, x):
@@ -41,6 +41,8 @@ def initialisers(init: str, fan_in: int) -> dict:
     ``nn.Linear``: kernel and bias U(−1/√fan_in, 1/√fan_in))."""
     if init == "lecun":
         return {}
+    if init != "torch":
+        raise ValueError(f"MLP.init_scheme must be 'lecun' or 'torch'. Got {init!r} instead.")
     bound = 1 / np.sqrt(fan_in)
 
     def uniform(key, shape, dtype=jnp.float32):

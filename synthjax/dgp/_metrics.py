@@ -2,8 +2,8 @@
 
 For a linear score under Gaussian classes, s | c ~ N(m_c, σ_c²), so TPR(t) = Φ((m1 − t)/σ1) and
 FPR(t) = Φ((m0 − t)/σ0): AUROC = Φ((m1 − m0)/√(σ0² + σ1²)); AP = E_{S~P1}[π TPR(S)/(π TPR(S) +
-(1 − π) FPR(S))] (a 1-D Gaussian integral, its integrand in log Φ so that its derivatives are finite in the tails); best-threshold balanced accuracy at a root of the
-quadratic φ((m1 − t)/σ1)/σ1 = φ((m0 − t)/σ0)/σ0 (closed form); best-threshold F1 =
+(1 − π) FPR(S))] (a 1-D Gaussian integral; its integrand in log Φ, so its derivatives are finite in the tails);
+best-threshold balanced accuracy at a root of the quadratic φ((m1 − t)/σ1)/σ1 = φ((m0 − t)/σ0)/σ0 (closed form); best-threshold F1 =
 sup_t 2πTPR/(πTPR + (1 − π)FPR + π) by a 129-point grid and golden-section refinement. For scores
 without a Gaussian law, the same metrics come from fixed class samples (``sample_metrics``).
 """

@@ -172,8 +172,8 @@ class Program:
 
     def __call__(self, *args):
         leaves, tree = jax.tree_util.tree_flatten(args)
-        default = jax.sharding.SingleDeviceSharding(jax.devices()[0])    # what an abstract leaf compiles for, so the
-        signature = (tree, tuple((jax.typeof(x), getattr(x, "sharding", None) or default) for x in leaves))   # run
+        default = jax.sharding.SingleDeviceSharding(jax.devices()[0])    # what an abstract leaf compiles for
+        signature = (tree, tuple((jax.typeof(x), getattr(x, "sharding", None) or default) for x in leaves))
         executable = self.executables.get(signature)
         if executable is None:
             executable = self.executables[signature] = self.jitted.lower(*args).compile()

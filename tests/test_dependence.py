@@ -7,6 +7,7 @@ import pytest
 
 from synthjax import dgp as D
 from synthjax import learn, synth, theory
+from synthjax import metrics as M
 from synthjax._validate import InvalidParameterError
 
 N0, N1 = 400, 40
@@ -77,7 +78,8 @@ def test_smote_quadrature_equals_a_large_pool():
 
 def test_simulated_excess_risk_within_band_of_the_prediction(geometry):
     """Random oversampling at balancing, 400 replicates of the real fit: simulated / predicted within ±30% (the MC
-    error of the simulated mean is ~5%; the marginal prediction is several times too small here)."""
+    error of the simulated mean is ~5%; the marginal prediction is several times too small here); the sampled
+    prediction (``sampled_excess_curve``) equals the exact one."""
     ros, n = synth.random_oversampling(), N0 - N1
 
     def replicate(k):
@@ -95,6 +97,20 @@ def test_simulated_excess_risk_within_band_of_the_prediction(geometry):
                                                            replicates=256))(jax.random.key(8))
     predicted = float(curve.total[0])
     assert 0.7 < simulated / predicted < 1.3
+    # the same prediction with the class laws replaced by 20,000-row samples (``sampled_excess_curve``, as for random
+    # features), over the Bayes risk on an evaluation sample: within 5% once that sample's own offset
+    # R_E(θ*) − R_Bayes,E is added; a huge penalty in A shrinks the variance term towards 0
+    E0, E1 = TRUTH.sample(jax.random.key(9), 20_000, 20_000)
+    evaluation = (jnp.concatenate([E0, E1]), jnp.concatenate([jnp.zeros(20_000), jnp.ones(20_000)]))
+    offset = (M.balanced_risk(LEARNER.loss, LEARNER.score(geometry.theta, evaluation[0]), evaluation[1])
+              - M.balanced_bayes_risk(LEARNER.loss, TRUTH.bayes_score(evaluation[0])))
+    sampled = jax.jit(lambda k, penalty: theory.sampled_excess_curve(
+        k, TRUTH, LEARNER, N0, N1, jnp.asarray([float(n)]), evaluation, ros, penalty, population=20_000,
+        replicates=256))
+    got, stiff = (sampled(jax.random.key(8), jnp.full(5, p)).dependent for p in (0.0, 1e9))
+    np.testing.assert_allclose(got.variance, curve.variance, rtol=0.05)
+    np.testing.assert_allclose(got.total - offset, curve.total, rtol=0.05)
+    assert float(stiff.variance[0]) < 1e-4 * float(got.variance[0])
     marginal = theory.first_order_risk(geometry, theory.generator_moments(geometry, TRUTH.class_law(1), LEARNER),
                                        N0, N1, float(n)).total
     assert simulated / float(marginal) > 3
@@ -185,3 +201,4 @@ def test_metric_regret_prediction_matches_simulation(geometry):
                                                               Q_law=TRUTH.class_law(1)))(jax.random.key(0))
     for metric in ("auroc", "best_ba"):       # at balancing the oracle's population root is θ* (up to the ridge)
         np.testing.assert_allclose(at_root[metric], predicted["oracle"][metric], rtol=0.02)
+

@@ -24,7 +24,8 @@ from ._rates import Agreement, RateFit, agreement, fit_rate
 __all__ += ["RateFit", "fit_rate", "Agreement", "agreement"]
 from ._dependence import (DependentRisk, bootstrap_dependence, dependent_excess_curve, dependent_metric_regret,
                           generator_dependence, metric_regret_prediction, oversampling_dependence, plugin_size,
-                          reads_majority)
+                          reads_majority, SampledRisk, sampled_excess_curve, sampled_geometry)
 
 __all__ += ["generator_dependence", "oversampling_dependence", "plugin_size", "reads_majority", "DependentRisk",
-            "dependent_excess_curve", "bootstrap_dependence", "metric_regret_prediction", "dependent_metric_regret"]
+            "dependent_excess_curve", "bootstrap_dependence", "metric_regret_prediction", "dependent_metric_regret",
+            "sampled_geometry", "sampled_excess_curve", "SampledRisk"]

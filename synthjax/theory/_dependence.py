@@ -21,6 +21,7 @@ import numpy as np
 
 from .._validate import InvalidParameterError, check_int
 from ..learn import Learner, check_learner
+from ..metrics import balanced_bayes_risk, balanced_risk
 from ._diagnostics import balanced_fit, bound_learner
 from ._moments import GeneratorDependence, independent, learner_moments, parameter_vector
 from ._predict import (ScoreGeometry, excess_at, first_order_risk, generator_moments, marginal_generator_law,
@@ -139,6 +140,84 @@ def dependent_excess_curve(key, dgp, learner, n0: int, n1: int, n_syn, synthesiz
     variance = jax.vmap(lambda g, d, n: sandwich_variance(g, d, *counts, n)[1])(geometries, deps, n_syn)
     population = excess_at(dgp, learner, roots)
     return DependentRisk(population, variance, population + variance)
+
+
+def sampled_geometry(model, theta, X0, X1) -> ScoreGeometry:
+    """The score geometry at θ from class samples X0 ~ P0, X1 ~ P1 (``learner_moments``): for a model whose class
+    moments have no closed form (random features, networks), with samples large enough to stand for the laws."""
+    M0, M1 = learner_moments(model, theta, X0, 0), learner_moments(model, theta, X1, 1)
+    return ScoreGeometry(theta, M0, M1, 0.5 * (M0.hessian + M1.hessian), M0.hessian - M1.hessian, M0.mean - M1.mean)
+
+
+class SampledRisk(NamedTuple):
+    """``sampled_excess_curve``'s two predictions of E[R(θ̂)] − R_Bayes at each ñ."""
+    dependent: DependentRisk    #: dependence-aware, expanded at the population root θ_M(ñ) (SPEC §11)
+    marginal: DependentRisk     #: SPEC §5's, at the balanced fit θ*_M with the marginal moments (population: R(θ*_M) −
+    #: R_Bayes + the bias term)
+
+
+def sampled_excess_curve(key, dgp, model, n0: int, n1: int, n_syn, evaluation, synthesizer=None, penalty=None,
+                         population: int = 100_000, replicates: int = 256, pool: int = 1024) -> SampledRisk:
+    """``dependent_excess_curve`` for a drawn model without closed-form class moments (random features, networks):
+    the class laws replaced by samples of ``population`` rows each, excess risk over the balanced Bayes risk on
+    ``evaluation`` = (X, labels) (the runner's evaluation sample for such a learner, shared with the simulation).
+
+    θ_M(ñ) is the model's own fit (``fit_path``, its penalty included) to the P0 and P1 samples and to a sample of the
+    generator's marginal law (``marginal_generator_law``; fresh P1 draws when ``synthesizer`` is None, the oracle),
+    weighted n0, n1 and ñ in total; the moments at θ_M are the samples' (``sampled_geometry``) and the generator's
+    dependence moments ``generator_dependence``'s. Then
+
+        E[R(θ̂)] − R_Bayes ≈ R(θ_M) − R_Bayes − ½tr(H A⁻¹ S_M A⁻¹) + ½tr(H A⁻¹ S_dep A⁻¹),
+
+    A = n0H0 + n1H1 + ñH_Q + diag(``penalty``) (the fit's penalty Hessian on the summed loss, (p,)), S_M =
+    n0²Σ0/M + n1²Σ1/M + ñ²Σ_Q/M_Q the samples' own first-order error in θ_M (removed). The marginal prediction
+    (SPEC §5, ``first_order_risk``) is expanded at the balanced fit θ*_M (one row of weight 1 per sample row) and
+    carries its approximation error R(θ*_M) − R_Bayes. Jit-safe given its static arguments.
+    """
+    check_int(population, "population", "sampled_excess_curve", 2)
+    k_pop, k_law, k_dep = jax.random.split(key, 3)
+    X0, X1 = dgp.sample(k_pop, population, population)
+    if synthesizer is None:
+        XQ = dgp.sample(jax.random.fold_in(k_pop, 1), 2, population)[1]
+    else:
+        XQ = marginal_generator_law(k_law, synthesizer, dgp, n0, n1).X
+    dtype = X0.dtype
+    n_syn = jnp.ravel(jnp.asarray(n_syn, dtype))
+    counts = tuple(jnp.asarray(v, dtype) for v in (n0, n1))
+    X = jnp.concatenate([X0, X1, XQ])
+    y = jnp.concatenate([jnp.zeros(population, dtype), jnp.ones(population + XQ.shape[0], dtype)])
+    last = jnp.ones(1, dtype)                   # the balanced fit: weight 1 per P0 and P1 row, none on Q
+    W = jnp.concatenate([jnp.repeat(jnp.r_[jnp.zeros_like(n_syn) + counts[0] / population, last][:, None],
+                                    population, 1),
+                         jnp.repeat(jnp.r_[jnp.zeros_like(n_syn) + counts[1] / population, last][:, None],
+                                    population, 1),
+                         jnp.repeat(jnp.r_[n_syn / XQ.shape[0], 0 * last][:, None], XQ.shape[0], 1)], axis=1)
+    roots = model.fit_path(X, y, W)[0]
+    E, labels = evaluation
+    risk_bayes = balanced_bayes_risk(model.loss, dgp.bayes_score(E))
+    excess = jax.vmap(lambda p: balanced_risk(model.loss, model.score(p, E), labels))(roots) - risk_bayes
+
+    def at(theta):
+        geometry = sampled_geometry(model, theta, X0, X1)
+        if synthesizer is None:
+            return geometry, independent(learner_moments(model, theta, XQ, 1))
+        return geometry, generator_dependence(k_dep, synthesizer, dgp, model, geometry, n0, n1, replicates, pool)
+
+    geometries, deps = jax.vmap(at)(roots)
+
+    def variance(geometry, dep, n):
+        A, v = sandwich_variance(geometry, dep, *counts, n, penalty)
+        Ainv = jnp.linalg.inv(A)
+        S_M = (counts[0] ** 2 * geometry.P0.cov + counts[1] ** 2 * geometry.P1.cov) / population \
+            + n ** 2 * (dep.within + dep.V_psi) / XQ.shape[0]
+        return v, 0.5 * jnp.trace(geometry.H @ Ainv @ S_M @ Ainv)
+
+    var, sample_error = jax.vmap(variance)(*jax.tree.map(lambda a: a[:-1], (geometries, deps)), n_syn)
+    population_part = excess[:-1] - sample_error
+    star, dep_star = jax.tree.map(lambda a: a[-1], (geometries, deps))
+    marginal = first_order_risk(star, dep_star.marginal(), *counts, n_syn)
+    return SampledRisk(DependentRisk(population_part, var, population_part + var),
+                       DependentRisk(excess[-1] + marginal.bias, marginal.variance, excess[-1] + marginal.total))
 
 
 def _root_expansion(key, dgp, learner, n0, n1, n_syn, synthesizer, Q_law, replicates, pool, owner):

@@ -79,18 +79,20 @@ def first_order_risk(geometry: ScoreGeometry, Q, n0, n1, n_syn) -> FirstOrderRis
     return jax.vmap(one)(n_syn.reshape(-1)) if n_syn.ndim else one(n_syn)
 
 
-def sandwich(geometry: ScoreGeometry, dep: GeneratorDependence, n0, n1, n):
-    """(A, S): A = n0H0 + n1H1 + ñH_Q and S = n0Σ0 + n1Σ1 + ñE[Σ_Q̂] + ñ²V_ψ + ñ(C + Cᵀ) at the geometry's θ
-    (SPEC §11; V_ψ = C = 0 gives SPEC §5's S): θ̂ − θ ≈ −A⁻¹(b + ξ), Cov ξ = S."""
+def sandwich(geometry: ScoreGeometry, dep: GeneratorDependence, n0, n1, n, penalty=None):
+    """(A, S): A = n0H0 + n1H1 + ñH_Q (+ diag(``penalty``), the Hessian of the fit's penalty on the summed loss,
+    e.g. 1/C on each coefficient for scikit-learn's C) and S = n0Σ0 + n1Σ1 + ñE[Σ_Q̂] + ñ²V_ψ + ñ(C + Cᵀ) at the
+    geometry's θ (SPEC §11; V_ψ = C = 0 gives SPEC §5's S): θ̂ − θ ≈ −A⁻¹(b + ξ), Cov ξ = S."""
     P0, P1 = geometry.P0, geometry.P1
     A = n0 * P0.hessian + n1 * P1.hessian + n * dep.hessian
+    A = A if penalty is None else A + jnp.diag(penalty)
     S = n0 * P0.cov + n1 * P1.cov + n * dep.within + n * n * dep.V_psi + n * (dep.C + dep.C.T)
     return A, S
 
 
-def sandwich_variance(geometry: ScoreGeometry, dep: GeneratorDependence, n0, n1, n):
+def sandwich_variance(geometry: ScoreGeometry, dep: GeneratorDependence, n0, n1, n, penalty=None):
     """(A, ½ tr(H A⁻¹ S A⁻¹)) with A, S from ``sandwich``."""
-    A, S = sandwich(geometry, dep, n0, n1, n)
+    A, S = sandwich(geometry, dep, n0, n1, n, penalty)
     Ainv = jnp.linalg.inv(A)
     return A, 0.5 * jnp.trace(geometry.H @ Ainv @ S @ Ainv)
 

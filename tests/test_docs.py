@@ -1,5 +1,6 @@
 """The user guide builds with warnings as errors; every public name is in the API reference, every study has a
-gallery page, every tutorial shows its executed output; the tutorials' code runs on the current engine."""
+gallery page with its last run's figure and findings, every tutorial shows its executed output; the tutorials' code
+runs on the current engine."""
 import importlib.util
 import re
 import shutil
@@ -46,6 +47,8 @@ def test_docs_build_with_every_public_name_every_study_and_executed_tutorials(tm
     gallery = (html / "gallery" / "index.html").read_text()
     for study in conf.studies():
         assert (html / "gallery" / f"{study}.html").exists() and f'href="{study}.html"' in gallery, study
+        page = (html / "gallery" / f"{study}.html").read_text()      # its last run's figure and findings
+        assert "<img" in page and "Findings of the last run" in page and "Agreement." in page, study
     for page in TUTORIALS:                     # executed (from the cache when the code is unchanged): outputs shown
         assert "cell_output" in (html / "tutorials" / f"{page}.html").read_text(), page
     assert "Alias for field number" not in "".join(p.read_text() for p in (html / "api").glob("*.html"))

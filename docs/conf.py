@@ -108,7 +108,7 @@ def write_gallery(app):
     cards = []
     for name in names:
         doc = ast.get_docstring(ast.parse((ROOT / "sims" / f"{name}.py").read_text())) or ""
-        title = doc.split("\n")[0].rstrip(".") or name
+        title = " ".join(doc.split("\n\n")[0].split()).rstrip(".") or name      # the docstring's first paragraph
         command, shows, claim = rows.get(name, (f"`synthjax run sims/{name}.py`", "", ""))
         figures = _figures(name, names)
         body = [f"# {name}", "", f"*{title}*", "", f"**Command:** {command}", ""]

@@ -32,10 +32,13 @@ DEPENDENCE_REPLICATES = 256
 TRUTH = D.gaussian(np.zeros(10), np.ones(10) / np.sqrt(10), name="gaussian(d=10, delta=1)")
 
 
+def generators():
+    return {"random oversampling": synth.random_oversampling(), "SMOTE (k=5)": synth.smote(5),
+            "Gaussian fit (s=0.1)": synth.gaussian_fit(0.1), "oracle": synth.oracle(TRUTH)}
+
+
 def study(reps=None, seed=0, full=False) -> Study:
-    generators = {"random oversampling": synth.random_oversampling(), "SMOTE (k=5)": synth.smote(5),
-                  "Gaussian fit (s=0.1)": synth.gaussian_fit(0.1), "oracle": synth.oracle(TRUTH)}
-    return Study("quickstart", TRUTH, generators, learn.logistic(ridge=1e-4),
+    return Study("quickstart", TRUTH, generators(), learn.logistic(ridge=1e-4),
                  gamma=tuple(np.round(np.linspace(0, 2, 21), 2)), sizes=((2000, 100),),
                  reps=reps or 200, seed=seed)
 

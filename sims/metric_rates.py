@@ -23,6 +23,7 @@ Three questions, answered in findings.md:
     synthjax run sims/metric_rates.py [--full]
 """
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -79,7 +80,9 @@ def predictions(truth, summary) -> pd.DataFrame:
     return pd.DataFrame(out, index=summary.index)
 
 
-def run(reps=None, seed=0, full=False):
+def run(reps=None, seed=0, full=False, out=None):
+    """The grid per design; with ``out``, each one's finished blocks of replicates are kept in
+    ``out/<its name>/`` and a rerun resumes."""
     t0 = time.perf_counter()
     reps = reps or (1000 if full else 200)
     n1s = N1_FULL if full else N1_QUICK
@@ -88,7 +91,7 @@ def run(reps=None, seed=0, full=False):
         truth = truth_for(design)
         study = Study(f"metric_rates_{design}", truth, {"oracle": synth.oracle(truth), "SMOTE (k=5)": SMOTE},
                       LEARNER, GAMMA, tuple((RATIO * n1, n1) for n1 in n1s), reps=reps, seed=seed)
-        res = run_study(study)
+        res = run_study(study, out=None if out is None else Path(out) / study.name)
         summary = res.summary.assign(design=design)
         tables.append(res.table.assign(design=design))
         summaries.append(summary.join(predictions(truth, summary)))

@@ -18,6 +18,7 @@ The figures show simulated / predicted with 95% bands; the findings say where ea
     synthjax run sims/theory_accuracy.py [--full]
 """
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -117,13 +118,15 @@ def annotate(summary, study):
     return summary.drop(columns=THEORY_COLUMNS, errors="ignore").join(pd.concat(out)[THEORY_COLUMNS])
 
 
-def run(reps=None, seed=0, full=False):
+def run(reps=None, seed=0, full=False, out=None):
+    """The grid per learner; with ``out``, each one's finished blocks of replicates are kept in
+    ``out/<its name>/`` and a rerun resumes."""
     t0 = time.perf_counter()
     reps = reps or (400 if full else 100)
     tables, summaries, compile_s = [], [], 0.0
     for label in LEARNERS:
         study = study_for(label, reps, seed)
-        res = run_study(study)
+        res = run_study(study, out=None if out is None else Path(out) / study.name)
         tables.append(res.table.assign(learner=label))
         summaries.append(annotate(res.summary, study).assign(learner=label))
         compile_s += res.manifest["compile_s"]

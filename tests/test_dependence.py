@@ -168,6 +168,11 @@ def test_dependence_bad_input(geometry):
     with pytest.raises(InvalidParameterError):
         theory.bootstrap_dependence(jax.random.key(0), ros, NoLoss(), geometry.theta, X0, X1)
     assert not theory.reads_majority(ros, X1) and theory.reads_majority(synth.adasyn(5), X1)
+    evaluation = (jnp.concatenate([X0, X1]), jnp.r_[jnp.zeros(N0), jnp.ones(N1)])
+    for bad, match in ((dict(population=1), "'population'"), (dict(penalty=jnp.ones(3)), "'penalty'.*shape \\(5,\\)")):
+        with pytest.raises(InvalidParameterError, match=match):
+            jax.eval_shape(lambda k: theory.sampled_excess_curve(k, TRUTH, LEARNER, N0, N1, jnp.ones(1), evaluation,
+                                                                 **{"population": 100, **bad}), jax.random.key(0))
 
 
 def test_metric_regret_prediction_matches_simulation(geometry):

@@ -24,8 +24,8 @@ from ..learn import Learner, check_learner
 from ..metrics import balanced_bayes_risk, balanced_risk
 from ._diagnostics import balanced_fit, bound_learner
 from ._moments import GeneratorDependence, independent, learner_moments, parameter_vector
-from ._predict import (ScoreGeometry, excess_at, first_order_risk, generator_moments, marginal_generator_law,
-                       population_root, sandwich, sandwich_variance, score_geometry)
+from ._predict import (ScoreGeometry, excess_at, first_order_risk, generator_moments, geometry_from,
+                       marginal_generator_law, population_root, sandwich, sandwich_variance, score_geometry)
 from ._tuners import FULL_GRID, TunedFit, augmented_fits
 
 
@@ -142,11 +142,12 @@ def dependent_excess_curve(key, dgp, learner, n0: int, n1: int, n_syn, synthesiz
     return DependentRisk(population, variance, population + variance)
 
 
-def sampled_geometry(model, theta, X0, X1) -> ScoreGeometry:
+def sampled_geometry(model, theta, X0, X1, owner: str = "sampled_geometry") -> ScoreGeometry:
     """The score geometry at θ from class samples X0 ~ P0, X1 ~ P1 (``learner_moments``): for a model whose class
-    moments have no closed form (random features, networks), with samples large enough to stand for the laws."""
-    M0, M1 = learner_moments(model, theta, X0, 0), learner_moments(model, theta, X1, 1)
-    return ScoreGeometry(theta, M0, M1, 0.5 * (M0.hessian + M1.hessian), M0.hessian - M1.hessian, M0.mean - M1.mean)
+    moments have no closed form (random features, networks), with samples large enough to stand for the laws, or
+    the in-sample geometry of one data set (``plugin_size``)."""
+    M0, M1 = (learner_moments(model, theta, X, label, owner=owner) for X, label in ((X0, 0), (X1, 1)))
+    return geometry_from(theta, M0, M1)
 
 
 class SampledRisk(NamedTuple):
@@ -178,7 +179,7 @@ def sampled_excess_curve(key, dgp, model, n0: int, n1: int, n_syn, evaluation, s
     k_pop, k_law, k_dep = jax.random.split(key, 3)
     X0, X1 = dgp.sample(k_pop, population, population)
     if synthesizer is None:
-        XQ = dgp.sample(jax.random.fold_in(k_pop, 1), 2, population)[1]
+        XQ = dgp.sample_class(jax.random.fold_in(k_pop, 1), 1, population)
     else:
         XQ = marginal_generator_law(k_law, synthesizer, dgp, n0, n1).X
     dtype = X0.dtype
@@ -186,13 +187,11 @@ def sampled_excess_curve(key, dgp, model, n0: int, n1: int, n_syn, evaluation, s
     counts = tuple(jnp.asarray(v, dtype) for v in (n0, n1))
     X = jnp.concatenate([X0, X1, XQ])
     y = jnp.concatenate([jnp.zeros(population, dtype), jnp.ones(population + XQ.shape[0], dtype)])
-    last = jnp.ones(1, dtype)                   # the balanced fit: weight 1 per P0 and P1 row, none on Q
-    W = jnp.concatenate([jnp.repeat(jnp.r_[jnp.zeros_like(n_syn) + counts[0] / population, last][:, None],
-                                    population, 1),
-                         jnp.repeat(jnp.r_[jnp.zeros_like(n_syn) + counts[1] / population, last][:, None],
-                                    population, 1),
-                         jnp.repeat(jnp.r_[n_syn / XQ.shape[0], 0 * last][:, None], XQ.shape[0], 1)], axis=1)
-    roots = model.fit_path(X, y, W)[0]
+    rows = (population, population, XQ.shape[0])
+    per_row = jnp.stack([jnp.full_like(n_syn, counts[0] / population), jnp.full_like(n_syn, counts[1] / population),
+                         n_syn / rows[2]], axis=1)                  # (S, 3): each part's weight per row, at each ñ
+    per_row = jnp.concatenate([per_row, jnp.asarray([[1, 1, 0]], dtype)])   # + the balanced fit: 1 per P0, P1 row
+    roots = model.fit_path(X, y, jnp.repeat(per_row, np.asarray(rows), axis=1, total_repeat_length=sum(rows)))[0]
     E, labels = evaluation
     risk_bayes = balanced_bayes_risk(model.loss, dgp.bayes_score(E))
     excess = jax.vmap(lambda p: balanced_risk(model.loss, model.score(p, E), labels))(roots) - risk_bayes
@@ -204,13 +203,17 @@ def sampled_excess_curve(key, dgp, model, n0: int, n1: int, n_syn, evaluation, s
         return geometry, generator_dependence(k_dep, synthesizer, dgp, model, geometry, n0, n1, replicates, pool)
 
     geometries, deps = jax.vmap(at)(roots)
+    p = geometries.P0.mean.shape[-1]
+    if penalty is not None and jnp.shape(penalty) != (p,):
+        raise InvalidParameterError(f"The 'penalty' parameter of sampled_excess_curve must have shape ({p},) (one "
+                                    f"entry per parameter). Got shape {jnp.shape(penalty)} instead.")
 
     def variance(geometry, dep, n):
-        A, v = sandwich_variance(geometry, dep, *counts, n, penalty)
-        Ainv = jnp.linalg.inv(A)
+        A, S = sandwich(geometry, dep, *counts, n, penalty)
         S_M = (counts[0] ** 2 * geometry.P0.cov + counts[1] ** 2 * geometry.P1.cov) / population \
-            + n ** 2 * (dep.within + dep.V_psi) / XQ.shape[0]
-        return v, 0.5 * jnp.trace(geometry.H @ Ainv @ S_M @ Ainv)
+            + n ** 2 * (dep.within + dep.V_psi) / rows[2]
+        Ainv = jnp.linalg.inv(A)
+        return tuple(0.5 * jnp.trace(geometry.H @ Ainv @ M @ Ainv) for M in (S, S_M))
 
     var, sample_error = jax.vmap(variance)(*jax.tree.map(lambda a: a[:-1], (geometries, deps)), n_syn)
     population_part = excess[:-1] - sample_error
@@ -328,10 +331,7 @@ def plugin_size(key, synthesizer, learner, X0, X1, gammas=FULL_GRID, bootstrap: 
     learner = bound_learner(learner, key, X0, X1)
     k_boot, k_final = jax.random.split(key)
     theta, _ = balanced_fit(learner, X0, X1, hyper=hyper)
-    M0 = learner_moments(learner, theta, X0, 0, owner="plugin_size")
-    M1 = learner_moments(learner, theta, X1, 1, owner="plugin_size")
-    geometry = ScoreGeometry(theta, M0, M1, 0.5 * (M0.hessian + M1.hessian), M0.hessian - M1.hessian,
-                             M0.mean - M1.mean)
+    geometry = sampled_geometry(learner, theta, X0, X1, owner="plugin_size")
     dep = _bootstrap(k_boot, synthesizer, learner, theta, X0, X1, bootstrap, pool, synth_hyper)
     predicted = first_order_risk(geometry, dep, n0, n1, jnp.round(gammas * (n0 - n1))).total
     best = jnp.argmin(jnp.where(jnp.isfinite(predicted), predicted, jnp.inf))

@@ -34,8 +34,12 @@ def score_geometry(dgp, learner, theta: LinearParams | None = None) -> ScoreGeom
     theta = dgp.theta_star(learner) if theta is None else theta
     P0 = law_moments(dgp.class_law(0), learner.loss, theta, 0, learner.intercept)
     P1 = law_moments(dgp.class_law(1), learner.loss, theta, 1, learner.intercept)
-    return ScoreGeometry(theta, P0, P1, 0.5 * (P0.hessian + P1.hessian), P0.hessian - P1.hessian,
-                         P0.mean - P1.mean)
+    return geometry_from(theta, P0, P1)
+
+
+def geometry_from(theta, P0: ScoreMoments, P1: ScoreMoments) -> ScoreGeometry:
+    """The geometry at θ from the two classes' score moments: H = ½(H0 + H1), G = H0 − H1, g_φ = m0 − m1."""
+    return ScoreGeometry(theta, P0, P1, 0.5 * (P0.hessian + P1.hessian), P0.hessian - P1.hessian, P0.mean - P1.mean)
 
 
 def generator_moments(geometry: ScoreGeometry, law, learner) -> ScoreMoments:

@@ -47,19 +47,21 @@ def preconditioned_cg(hvp: Callable, g, factor, forcing: bool = False):
     return jax.scipy.sparse.linalg.cg(hvp, g, precondition(g), tol=tol, maxiter=g.shape[0], M=precondition)[0]
 
 
-def damped(objective, theta, step, certified=False, halvings: int = 20):
-    """Newton damping by step halving: ``step`` / 2^k for the first k ≤ ``halvings`` at which the objective does
-    not increase by more than √eps (1 + |f|) (a full Newton step on a nearly separable logistic problem can
-    overshoot and cycle; the slack keeps rounding noise near the optimum from shortening a good step). A full step
-    ``certified`` to decrease f (``newton_minimise``'s ``certify``) is taken without evaluating f: under ``vmap`` the
-    objective is then evaluated only while some member of the batch is not certified."""
+def damped(objective, theta, image, step, step_image, certified=False, halvings: int = 20):
+    """Newton damping by step halving: the factor t = 2^−k of the first k ≤ ``halvings`` at which the objective does
+    not increase by more than √eps (1 + |f|) from (θ, image) to (θ − tΔ, image − tLΔ) (a full Newton step on a nearly
+    separable logistic problem can overshoot and cycle; the slack keeps rounding noise near the optimum from
+    shortening a good step). A full step ``certified`` to decrease f (``newton_minimise``'s ``certify``) is taken
+    without evaluating f: under ``vmap`` the objective is then evaluated only while some member of the batch is not
+    certified."""
     def halve(state):
-        k, step, _ = state
-        f0, f = jax.vmap(objective)(jnp.stack([theta, theta - step]))   # f(θ) here, not hoisted out of the loop
+        k, t, _ = state
+        at = jax.tree_util.tree_map(lambda a, d: jnp.stack([a, a - t * d]), (theta, image), (step, step_image))
+        f0, f = jax.vmap(objective)(*at)                   # f(θ) here, not hoisted out of the loop
         ok = f <= f0 + jnp.sqrt(jnp.finfo(f0.dtype).eps) * (1 + jnp.abs(f0))
-        return k + (~ok).astype(k.dtype), jnp.where(ok, step, step / 2), ok
+        return k + (~ok).astype(k.dtype), jnp.where(ok, t, t / 2), ok
 
-    state = (jnp.zeros((), jnp.int32), step, jnp.asarray(certified))
+    state = (jnp.zeros((), jnp.int32), jnp.ones((), theta.dtype), jnp.asarray(certified))
     return jax.lax.while_loop(lambda s: (s[0] < halvings) & ~s[2], halve, state)[1]
 
 
@@ -72,24 +74,46 @@ def autodiff_newton_step(objective: Callable) -> Callable:
     return step
 
 
-def newton_minimise(objective: Callable, newton_step: Callable, theta0, max_iter: int, certify: Callable | None = None):
-    """Minimise a smooth convex ``objective`` from ``theta0``; ``newton_step(θ)`` returns H⁻¹∇f(θ); ``certify(Δ)``
-    (optional) is True where the full Newton step Δ is known to decrease f, so ``damped`` need not evaluate f.
+def _no_image(theta):
+    return ()
 
-    Returns (iterations, θ, status) with status OK (converged), MAX_ITER or NONFINITE (``synthjax._status``).
+
+def _theta_only(f):
+    """f(θ) as f(θ, image) for a loop without ``images``."""
+    return None if f is None else (lambda theta, _: f(theta))
+
+
+def newton_minimise(objective: Callable, newton_step: Callable, theta0, max_iter: int, certify: Callable | None = None,
+                    images: Callable | None = None):
+    """Minimise a smooth convex ``objective`` from ``theta0``; ``newton_step`` returns H⁻¹∇f; ``certify`` (optional) is
+    True where the full Newton step Δ is known to decrease f, so ``damped`` need not evaluate f.
+
+    ``images`` (optional): a linear map L (θ ↦ Xθ, the scores of a linear model). The loop then carries L(θ) beside
+    θ and updates it by the step's image, L(θ − tΔ) = L(θ) − tLΔ, so the caller's functions take it instead of
+    recomputing it: ``objective(θ, Lθ)``, ``newton_step(θ, Lθ)``, ``certify(Δ, LΔ)`` — one product with X per step
+    (the step's image) instead of two or four (scores, certificate, both damping points). Without it they take θ
+    alone (``certify(Δ)``).
+
+    Returns (iterations, θ, status, Lθ) with status OK (converged), MAX_ITER or NONFINITE (``synthjax._status``) and
+    Lθ = () without ``images``.
     """
     tol = jnp.sqrt(jnp.finfo(theta0.dtype).eps)
+    if images is None:
+        images, objective, newton_step, certify = _no_image, _theta_only(objective), _theta_only(newton_step), \
+            _theta_only(certify)
 
     def body(state):
-        it, theta, _, _ = state
-        full = newton_step(theta)
-        step = damped(objective, theta, full, False if certify is None else certify(full))
-        finite = jnp.all(jnp.isfinite(step))
-        new = jnp.where(finite, theta - step, theta)
+        it, theta, image, _, _ = state
+        full = newton_step(theta, image)
+        full_image = images(full)
+        t = damped(objective, theta, image, full, full_image, False if certify is None else certify(full, full_image))
+        finite = jnp.all(jnp.isfinite(t * full))
+        new = jnp.where(finite, theta - t * full, theta)
+        new_image = jax.tree_util.tree_map(lambda a, d: jnp.where(finite, a - t * d, a), image, full_image)
         small = jnp.max(jnp.abs(full)) <= tol * (1 + jnp.max(jnp.abs(new)))     # the Newton step, not the halved one
         status = jnp.where(finite, jnp.where(small, OK, MAX_ITER), NONFINITE).astype(jnp.int32)
-        return it + 1, new, ~finite | small, status
+        return it + 1, new, new_image, ~finite | small, status
 
-    state = (jnp.zeros((), jnp.int32), theta0, jnp.zeros((), bool), jnp.full((), MAX_ITER, jnp.int32))
-    it, theta, _, status = jax.lax.while_loop(lambda s: (s[0] < max_iter) & ~s[2], body, state)
-    return it, theta, status
+    state = (jnp.zeros((), jnp.int32), theta0, images(theta0), jnp.zeros((), bool), jnp.full((), MAX_ITER, jnp.int32))
+    it, theta, image, _, status = jax.lax.while_loop(lambda s: (s[0] < max_iter) & ~s[3], body, state)
+    return it, theta, status, image

@@ -151,12 +151,15 @@ def _logistic_newton(X, y, w, hyper, init, chol, *, intercept, max_iter, per_poi
     Z = _gram_table(Xa)
     lam = _ridge(hyper, w, per_point) * _penalty(p, intercept, X.dtype)
 
-    def gradient(theta):
-        prob = jax.nn.sigmoid(Xa @ theta)
+    # The Newton loop carries the scores s = Xa θ (``newton_minimise``'s images): one sigmoid per step serves the
+    # gradient and the Hessian weights, and the step's image XaΔ serves the certificate, the damping and the next
+    # scores.
+    def gradient(theta, scores):
+        prob = jax.nn.sigmoid(scores)
         return Xa.T @ (v * (prob - y)) + lam * theta, prob
 
-    def objective(theta):
-        return jnp.sum(v * _logistic_loss(Xa @ theta, y)) + 0.5 * jnp.sum(lam * theta ** 2)
+    def objective(theta, scores):
+        return jnp.sum(v * _logistic_loss(scores, y)) + 0.5 * jnp.sum(lam * theta ** 2)
 
     def hessian(prob):
         return _gram(Z, v * prob * (1 - prob), p) + jnp.diag(lam)
@@ -172,15 +175,16 @@ def _logistic_newton(X, y, w, hyper, init, chol, *, intercept, max_iter, per_poi
     if lagged_hessian and factor is None:
         factor = spd_factor(hessian(jax.nn.sigmoid(Xa @ theta0)))
 
-    def newton_step(theta):
-        g, prob = gradient(theta)
+    def newton_step(theta, scores):
+        g, prob = gradient(theta, scores)
         if factor is None:
             return solve_spd(hessian(prob), g)
         d = v * prob * (1 - prob)
         return preconditioned_cg(lambda u: Xa.T @ (d * (Xa @ u)) + lam * u, g, factor, forcing=True)
 
-    it, theta, status = newton_minimise(objective, newton_step, theta0, max_iter, partial(full_step_decreases, Xa))
-    g, _ = gradient(theta)
+    it, theta, status, scores = newton_minimise(objective, newton_step, theta0, max_iter, full_step_decreases,
+                                                images=lambda u: u @ Xa.T)
+    g, _ = gradient(theta, scores)
     info = FitInfo(it, jnp.linalg.norm(g), status == OK, status)
     return split_params(theta, intercept), info
 
@@ -218,13 +222,13 @@ def _anchor_factors(X, W, init, hyper, intercept, per_point, default_hyper):
 CERTIFIED_MAX_M = 1.75
 
 
-def full_step_decreases(Xa, step):
+def full_step_decreases(step, step_image):
     """True when the full Newton step θ − Δ of a (weighted, ridge) logistic objective is certain to decrease it: the
     logistic loss has |ℓ‴| ≤ ℓ″ (σ″ = σ′(1 − 2σ)), so along θ − tΔ the curvature grows at most by the factor e^{tM},
     M = max_i |x_iᵀΔ|, and f(θ − Δ) − f(θ) ≤ λ²[(e^M − 1 − M)/M² − 1] < 0 for M ≤ ``CERTIFIED_MAX_M`` (λ² = gᵀΔ ≥ ΔᵀHΔ,
     the Newton decrement; Bach 2010, generalised self-concordance). Lets the damping skip its objective evaluations;
-    a certified step is one the damping would accept, so the fit is the same."""
-    return jnp.max(jnp.abs(Xa @ step)) <= CERTIFIED_MAX_M
+    a certified step is one the damping would accept, so the fit is the same. ``step_image``: XaΔ."""
+    return jnp.max(jnp.abs(step_image)) <= CERTIFIED_MAX_M
 
 
 def _logistic_loss(s, y):

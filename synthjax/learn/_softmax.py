@@ -101,24 +101,27 @@ def softmax(n_classes: int, ridge: float = 0.0, C: float | None = None, max_iter
             T = theta.reshape(K, p).T
             return SoftmaxParams(T[:d], T[d])
 
-        def objective(theta):
-            s = Xa @ theta.reshape(K, p).T
+        def scores(theta):                       # (n, K): the Newton loop's images of θ (``newton_minimise``)
+            return Xa @ theta.reshape(K, p).T
+
+        def objective(theta, s):
             return jnp.sum(v * softmax_loss(s, Y)) + 0.5 * jnp.sum(lam * theta ** 2)
 
-        def gradient_hessian(theta):
-            P = jax.nn.softmax(Xa @ theta.reshape(K, p).T, axis=1)
+        def gradient_hessian(theta, s):
+            P = jax.nn.softmax(s, axis=1)
             g = ((P - Y) * v[:, None]).T @ Xa                              # (K, p)
             A = v[:, None, None] * (jax.vmap(jnp.diag)(P) - P[:, :, None] * P[:, None, :])   # (n, K, K)
             H = jnp.einsum("ikl,ij,im->kjlm", A, Xa, Xa).reshape(K * p, K * p)
             return g.reshape(-1) + lam * theta, H + jnp.diag(lam) + jnp.outer(u, u)
 
-        def newton_step(theta):
-            g, H = gradient_hessian(theta)
+        def newton_step(theta, s):
+            g, H = gradient_hessian(theta, s)
             step = solve_spd(H, g)
             return step - (u @ step) * u
 
-        it, theta, status = newton_minimise(objective, newton_step, jnp.zeros(K * p, X.dtype), max_iter)
-        g, _ = gradient_hessian(theta)
+        it, theta, status, s = newton_minimise(objective, newton_step, jnp.zeros(K * p, X.dtype), max_iter,
+                                               images=scores)
+        g, _ = gradient_hessian(theta, s)
         return unpack(theta), FitInfo(it, jnp.linalg.norm(g), status == OK, status)
 
     penalty = f"C={C:g}" if per_point else f"ridge={ridge:g}"

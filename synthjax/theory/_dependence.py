@@ -68,15 +68,14 @@ def _fit_moments(synthesizer, learner, theta, key, X1, X0, pool, synth_hyper=Non
                            owner="generator_dependence")
 
 
-def _spread(fits, xi, pool_noise: bool, pool: int):
-    """(E[H_Q̂], E[Σ_Q̂], V_ψ, C) from R fits: the means, V_ψ = Cov_r(m̂_r) − E[Σ_Q̂]/M when m̂_r is a pool's mean,
+def _spread(means, within, xi, pool_noise: bool, pool: int):
+    """(V_ψ, C) from R fits' mean scores m̂_r: V_ψ = Cov_r(m̂_r) − E[Σ_Q̂]/M (``within``) when m̂_r is a pool's mean,
     C = Cov_r(ξ_r, m̂_r)."""
-    m, R = fits.mean, fits.mean.shape[0]
-    within = jnp.mean(fits.cov, axis=0)
-    centred = m - jnp.mean(m, axis=0)[None, :]
+    R = means.shape[0]
+    centred = means - jnp.mean(means, axis=0)[None, :]
     V = centred.T @ centred / (R - 1) - (within / pool if pool_noise else 0)
     C = (xi - jnp.mean(xi, axis=0)[None, :]).T @ centred / (R - 1)
-    return jnp.mean(fits.hessian, axis=0), within, V, C
+    return V, C
 
 
 def generator_dependence(key, synthesizer, dgp, learner, geometry: ScoreGeometry, n0: int, n1: int,
@@ -109,8 +108,9 @@ def generator_dependence(key, synthesizer, dgp, learner, geometry: ScoreGeometry
 
     fits, real1, xi = jax.lax.map(one, jax.random.split(key, replicates), batch_size=batch_size)
     diff = fits.mean - real1            # control variate: E[m_Q̂] = m1 + E[m̂ − s̄1], since E s̄1 = m1
-    return GeneratorDependence(geometry.P1.mean + jnp.mean(diff, axis=0),
-                               *_spread(fits, xi, synthesizer.conditional_law is None, pool),
+    within = jnp.mean(fits.cov, axis=0)
+    return GeneratorDependence(geometry.P1.mean + jnp.mean(diff, axis=0), jnp.mean(fits.hessian, axis=0), within,
+                               *_spread(fits.mean, within, xi, synthesizer.conditional_law is None, pool),
                                jnp.std(diff, axis=0, ddof=1) / np.sqrt(replicates))
 
 
@@ -319,8 +319,8 @@ def plugin_size(key, synthesizer, learner, X0, X1, gammas=FULL_GRID, bootstrap: 
     """The plug-in size from data alone (SPEC §11): ñ_plug = argmin over γ of the dependence-aware prediction.
 
     θ* → the balanced pilot fit θ̂ (``balanced_fit``); Σ0, Σ1, H0, H1, g_φ its in-sample score moments; g_ψ =
-    m_Q̂(X1) − m̂1 from the generator fitted to the real X1; E[Σ_Q̂], E[H_Q̂], V_ψ and C = E[ξ1 ψ̂ᵀ] from B bootstrap
-    resamples X1* of X1 (``bootstrap_dependence``). No validation fit:
+    m_Q̂(X1) − m̂1, E[Σ_Q̂] and E[H_Q̂] from the generator fitted to the real X1; V_ψ and C = E[ξ1 ψ̂ᵀ] from B
+    bootstrap resamples X1* of X1 (``bootstrap_dependence``). No validation fit:
     the only fits are the pilot and the final one with the chosen size (``augmented_fits``). Runs inside a vmapped
     replicate, for any learner with a per-point loss (drawn once from ``key`` if it has random parts).
     ``losses`` holds the predicted excess risk per candidate γ.
@@ -343,9 +343,10 @@ def plugin_size(key, synthesizer, learner, X0, X1, gammas=FULL_GRID, bootstrap: 
 
 def bootstrap_dependence(key, synthesizer, learner, theta, X0, X1, bootstrap: int = 32, pool: int = 512,
                          synth_hyper=None) -> GeneratorDependence:
-    """The generator's dependence moments from one data set (SPEC §11, "from data alone"): E[Σ_Q̂], E[H_Q̂], V_ψ and
-    C = E[ξ1 ψ̂ᵀ] over B bootstrap resamples X1* of X1 (the generator refitted to each, m_Q̂ and ξ1 recomputed; the
-    majority X0 stays fixed), and E[m_Q̂] from the generator fitted to X1 itself. For random oversampling
+    """The generator's dependence moments from one data set (SPEC §11, "from data alone"): V_ψ and C = E[ξ1 ψ̂ᵀ] over
+    B bootstrap resamples X1* of X1 (the generator refitted to each, m_Q̂ and ξ1 recomputed; the majority X0 stays
+    fixed), and E[m_Q̂], E[H_Q̂], E[Σ_Q̂] from the generator fitted to X1 itself (plug-in estimates; the resamples
+    need only their mean scores, and their ties would shrink SMOTE's segments). For random oversampling
     V_ψ → Σ̂1/n1 and C → Σ̂1 (Σ̂1 the in-sample score covariance, ddof 0) as B grows."""
     _check_inputs(synthesizer, learner, X1, X0, pool, "bootstrap_dependence", "bootstrap", bootstrap)
     return _bootstrap(key, synthesizer, learner, theta, X0, X1, bootstrap, pool, synth_hyper)
@@ -362,8 +363,9 @@ def _bootstrap(key, synthesizer, learner, theta, X0, X1, bootstrap, pool, synth_
         k_index, k_gen = jax.random.split(k)
         Xb = X1[jax.random.randint(k_index, (n1,), 0, n1)]
         mean1 = learner_moments(learner, theta, Xb, 1, owner="bootstrap_dependence").mean
-        return _fit_moments(synthesizer, learner, theta, k_gen, Xb, X0, pool, synth_hyper), mean1
+        return _fit_moments(synthesizer, learner, theta, k_gen, Xb, X0, pool, synth_hyper).mean, mean1
 
-    fits, real1 = jax.vmap(one)(jax.random.split(k_boot, bootstrap))
-    return GeneratorDependence(real.mean, *_spread(fits, n1 * real1, synthesizer.conditional_law is None, pool),
-                               jnp.std(fits.mean - real1, axis=0, ddof=1))
+    means, real1 = jax.vmap(one)(jax.random.split(k_boot, bootstrap))
+    return GeneratorDependence(real.mean, real.hessian, real.cov,
+                               *_spread(means, real.cov, n1 * real1, synthesizer.conditional_law is None, pool),
+                               jnp.std(means - real1, axis=0, ddof=1))

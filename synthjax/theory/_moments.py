@@ -93,10 +93,10 @@ def sample_moments(loss, params: LinearParams, X, label, intercept: bool, w=None
     Xa = _augment(X.astype(dtype), intercept)
     s = X.astype(dtype) @ params.coef + params.intercept
     d1, d2 = _derivatives(loss, jnp.asarray(label, dtype))
-    scores = d1(s)[:, None] * Xa
+    slope = d1(s)
     total = jnp.sum(w)
-    mean = w @ scores / total
-    centred = scores - mean[None, :]
+    mean = (w * slope) @ Xa / total            # not through the (n, p) scores: a bootstrap needs the mean alone
+    centred = slope[:, None] * Xa - mean[None, :]
     cov = (centred * w[:, None]).T @ centred / (total - ddof)
     hessian = (Xa * (w * d2(s))[:, None]).T @ Xa / total
     return ScoreMoments(mean, hessian, cov, jnp.sqrt(jnp.diag(cov) / total))

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from synthjax import dgp, learn, plot, synth, theory
-from synthjax.runner import Study
+from synthjax.runner import Program, Study
 
 N1_FULL = (6, 12, 25, 50, 100, 200, 400, 800, 1600, 3200)
 N1_QUICK = (6, 25, 100, 400, 1600)
@@ -50,7 +50,7 @@ def predictions(summary, truth, learner, law):
     """Add the population and first-order predictions to each summary row (one compiled call for every row)."""
     truth.theta_star(learner)
 
-    @jax.jit
+    @Program
     def predict(n0, n1, n_syn):
         geo = theory.score_geometry(truth, learner)
         Q = theory.generator_moments(geo, law, learner)

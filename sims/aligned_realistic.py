@@ -24,7 +24,7 @@ import pandas as pd
 
 from synthjax import dgp, learn, plot, synth, theory
 from synthjax.metrics import mcse
-from synthjax.runner import custom_results, map_replicates
+from synthjax.runner import Program, custom_results, map_replicates
 
 LEARNER = learn.least_squares(ridge=1e-6, intercept=False)
 PRINT_COLUMNS = ["n1", "n0", "method", "excess_risk", "excess_risk_mcse", "mean_gamma", "gamma_theory",
@@ -53,7 +53,7 @@ def add_predictions(table, truth):
     n0, n1 = (jnp.asarray(rows[c].to_numpy(float), dtype) for c in ("n0", "n1"))
     size = jnp.asarray(np.round(rows.mean_gamma.to_numpy() * (rows.n0 - rows.n1).to_numpy()), dtype)
 
-    @jax.jit
+    @Program
     def predict(a, n0, n1, size):
         def one(a, n0, n1, size):
             law = dgp.GaussianLaw(jnp.stack([a, jnp.zeros_like(a)]), jnp.eye(2, dtype=a.dtype))

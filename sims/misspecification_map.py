@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from synthjax import dgp, learn, plot, synth, theory
-from synthjax.runner import Study
+from synthjax.runner import Program, Study
 
 MU = np.r_[1.0, 0.5, 0.0, 0.0, 0.0]
 RATIOS = (2, 5, 10, 20, 40)
@@ -61,7 +61,7 @@ def theory_optimum(law, name, synthesizer, ratios, gammas, fits=20, draws=20_000
         X0, X1 = law.sample(k1, 10 * N1, N1)
         return synthesizer.sample(k3, synthesizer.fit(k2, X1, X0), draws).X
 
-    @jax.jit
+    @Program
     def curves(keys):
         geo = theory.score_geometry(law, LEARNER)
         Q = theory.generator_moments(geo, dgp.SampleLaw(jax.vmap(pooled)(keys).reshape(-1, law.d)), LEARNER)

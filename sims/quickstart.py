@@ -19,7 +19,7 @@ import pandas as pd
 
 from synthjax import dgp as D
 from synthjax import learn, synth, theory
-from synthjax.runner import Study
+from synthjax.runner import Program, Study
 
 PRINT_COLUMNS = ["generator", "n0", "n1", "gamma", "n_syn", "excess_risk", "excess_risk_mcse", "excess_risk_theory",
                  "excess_risk_theory_marginal", "excess_risk_population", "regret_auroc", "n_failed"]
@@ -51,7 +51,8 @@ def annotate(summary):
     SPEC §5's ½bᵀA⁻¹HA⁻¹b + ½tr(HA⁻¹SA⁻¹) with each generator's marginal law (as if its points were fresh draws);
     ``excess_risk_population``, the population fit's excess risk (the bias alone, exact); ``gamma_theory_opt``, the
     simulated γ where the dependence-aware prediction is least. The oracle's law is exact (Gaussian, V_ψ = C = 0);
-    each fitted generator's moments come from its own key; all predictions of a cell are one compiled call."""
+    each fitted generator's moments come from its own key; all predictions of a cell are one compiled program
+    (``runner.Program``: a warm run loads it without tracing)."""
     design = study(reps=1)
     truth, learner = design.dgp, design.learner
     truth.theta_star(learner)           # memoised per process: outside the compiled prediction below
@@ -60,7 +61,7 @@ def annotate(summary):
         n0, n1 = int(n0), int(n1)
         sizes = np.unique(cell.n_syn)                                      # the simulated sizes
 
-        @jax.jit
+        @Program
         def predict(sizes):
             geo = theory.score_geometry(truth, learner)
             curves = {}

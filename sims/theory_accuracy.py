@@ -27,7 +27,7 @@ import pandas as pd
 
 from synthjax import dgp as D
 from synthjax import learn, plot, synth, theory
-from synthjax.runner import Study, custom_results, run as run_study
+from synthjax.runner import Program, Study, custom_results, run as run_study
 
 D_FEATURES = 5
 N1S = (25, 50, 100, 250, 500)
@@ -65,7 +65,7 @@ def linear_predictions(study, n0: int, n1: int, sizes):
     TRUTH.theta_star(learner)               # memoised per process: outside the compiled program below
     gens = generators()
 
-    @jax.jit
+    @Program
     def predict(sizes):
         geo = theory.score_geometry(TRUTH, learner)
         out = {}
@@ -88,7 +88,7 @@ def rff_predictions(study, n0: int, n1: int, sizes):
     penalty = jnp.r_[jnp.full(learner.n_features, 1 / RFF_C), 0.0].astype(evaluation[0].dtype)
     gens = generators()
 
-    @jax.jit
+    @Program
     def predict(sizes):
         def one_map(k):
             model = learner.draw(k, evaluation[0])

@@ -7,7 +7,9 @@ On by default for ``synthjax run``; off with ``--no-compile-cache`` or the envir
 ``SYNTHJAX_NO_COMPILE_CACHE=1``. The folder is ``$SYNTHJAX_CACHE_DIR`` or, by default,
 ``$XDG_CACHE_HOME/synthjax/xla`` (``~/.cache/synthjax/xla``). JAX keys each entry by the program, the
 compile options, the JAX version and the device, so a stale entry is never used; deleting the folder is
-always safe. The run's manifest records the folder (``jax_flags.jax_compilation_cache_dir``).
+always safe. The run's manifest records the folder (``jax_flags.jax_compilation_cache_dir``). Beside it,
+``<folder>-executables`` keeps the runner's programs as serialised executables, so that a warm run does not even
+trace them (``runner._executables``).
 
 XLA options (``compiler_options``, ``CPU_OPTIONS``): on a CPU the runner compiles at LLVM optimisation level 1
 instead of XLA's default 3, and with XLA's classic elemental emitters instead of its MLIR fusion emitters. On the
@@ -39,6 +41,15 @@ CPU_OPTIONS = {"xla_backend_optimization_level": CPU_OPTIMIZATION_LEVEL, "xla_cp
                "xla_cpu_enable_concurrency_optimized_scheduler": False}
 
 
+#: The folder of the runner's serialised executables (``runner._executables``), set by ``enable_compile_cache``.
+_executables: Path | None = None
+
+
+def executable_folder() -> Path | None:
+    """Where the runner keeps its compiled programs as serialised executables, or None (the compile cache is off)."""
+    return _executables
+
+
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "synthjax" / "xla"
@@ -46,7 +57,8 @@ def default_cache_dir() -> Path:
 
 def enable_compile_cache(path=None) -> str | None:
     """Turn on JAX's persistent compilation cache in ``path`` (default: ``$SYNTHJAX_CACHE_DIR`` or
-    ``default_cache_dir()``) for every program that took ≥ 0.2 s to compile. Returns the folder, or None
+    ``default_cache_dir()``) for every program that took ≥ 0.2 s to compile, and the runner's store of serialised
+    executables beside it (``<path>-executables``: a warm run loads its programs without tracing them). Returns the folder, or None
     when ``SYNTHJAX_NO_COMPILE_CACHE`` is set or the folder cannot be created (a warning, never an error)."""
     if os.environ.get(ENV_OFF, "") not in ("", "0"):
         return None
@@ -57,6 +69,8 @@ def enable_compile_cache(path=None) -> str | None:
         print(f"synthjax: compile cache off: cannot create {folder} ({err.strerror or err}).", file=sys.stderr)
         return None
     jax.config.update("jax_compilation_cache_dir", str(folder))
+    global _executables
+    _executables = folder.with_name(folder.name + "-executables")
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return str(folder)

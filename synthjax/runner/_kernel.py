@@ -24,6 +24,7 @@ from .._memo import OwnedCache
 from ..dgp import DGP, bound_arrays, sample_metrics
 from ..learn import OK, Learner, bind, path_fit
 from ..synth import Synthesizer, nested_mask, synthetic_sizes
+from . import _executables
 from ._design import MODEL_TAG, Study, stream_tag
 
 #: fold_in tags of a replicate's key: its real data, its test sample (the generator's tag is its ``stream_tag``).
@@ -164,10 +165,11 @@ class Program:
     shapes, dtypes, weak types, devices), without running it. Called with ``jax.ShapeDtypeStruct`` leaves it only
     compiles and returns the output's shapes, so a chain of programs (``cell_chunk``) is compiled by one abstract
     call instead of a wasted batch; called with arrays it runs the stored executable — the abstract call's, when the
-    arrays sit on the default device (one compilation per program, not a second one for the run)."""
+    arrays sit on the default device (one compilation per program, not a second one for the run). With the compile
+    cache on, executables are kept on disk and a later process loads them without tracing (``_executables``)."""
 
     def __init__(self, fn):
-        self.jitted = jax.jit(fn, compiler_options=compiler_options())
+        self.fn, self.compiler_options = fn, compiler_options()
         self.executables = {}
 
     def __call__(self, *args):
@@ -176,7 +178,8 @@ class Program:
         signature = (tree, tuple((jax.typeof(x), getattr(x, "sharding", None) or default) for x in leaves))
         executable = self.executables.get(signature)
         if executable is None:
-            executable = self.executables[signature] = self.jitted.lower(*args).compile()
+            executable = self.executables[signature] = _executables.load_or_compile(
+                self.fn, self.compiler_options, signature, args)
         if any(isinstance(x, jax.ShapeDtypeStruct) for x in leaves):
             return executable.out_info
         return executable(*args)

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from synthjax import dgp, learn, plot, synth, theory
-from synthjax.runner import Study, custom_results, run as run_study
+from synthjax.runner import Program, Study, custom_results, run as run_study
 
 MU = np.r_[1.0, 0.5, 0.0, 0.0, 0.0]
 DESIGNS = {"well specified": None, "misspecified": np.diag([4.0, 0.25, 1.0, 1.0, 1.0])}
@@ -68,7 +68,7 @@ def predictions(truth, summary) -> pd.DataFrame:
     ref_floor = theory.metric_regret_curve(truth, LEARNER, RATIO * N1_REFERENCE, N1_REFERENCE, ref_sizes, law)
     out = {f"floor_{m}": np.asarray(floor[m]) for m in METRICS}
     for name, (generator, q_law) in {"oracle": (None, law), "SMOTE (k=5)": (SMOTE, None)}.items():
-        at_ref = jax.jit(lambda k, n: theory.dependent_metric_regret(
+        at_ref = Program(lambda k, n: theory.dependent_metric_regret(
             k, truth, LEARNER, RATIO * N1_REFERENCE, N1_REFERENCE, n, generator, q_law,
             replicates=DEPENDENCE_REPLICATES))(jax.random.key(5), ref_sizes)
         rows = (summary.generator == name).to_numpy()

@@ -70,7 +70,7 @@ def theory_optimum(law, name, synthesizer, ratios, gammas, fits=20, draws=20_000
 
     def dependent(r):
         sizes = jnp.asarray(np.round(np.asarray(gammas) * (r * N1 - N1)), jnp.zeros(()).dtype)
-        return jax.jit(lambda k: theory.dependent_excess_curve(k, law, LEARNER, r * N1, N1, sizes, synthesizer,
+        return Program(lambda k: theory.dependent_excess_curve(k, law, LEARNER, r * N1, N1, sizes, synthesizer,
                                                                replicates=DEPENDENCE_REPLICATES).total)(
             jax.random.key(8))
     rows = []

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from synthjax import dgp, learn, plot, synth, theory
-from synthjax.runner import Study, custom_results, run as run_study
+from synthjax.runner import Program, Study, custom_results, run as run_study
 
 MU = np.r_[1.0, 0.5, 0.0, 0.0, 0.0]
 DESIGNS = {"well specified": None, "misspecified": np.diag([4.0, 0.25, 1.0, 1.0, 1.0])}
@@ -55,7 +55,7 @@ def predicted_regret(truth, summary) -> dict:
     for name, (generator, law) in {"oracle": (None, truth.class_law(1)), "SMOTE (k=5)": (SMOTE, None)}.items():
         rows = (summary.generator == name).to_numpy()
         sizes = jnp.asarray(summary.n_syn.to_numpy(float)[rows], jnp.zeros(()).dtype)
-        regret = jax.jit(lambda k, n: theory.dependent_metric_regret(
+        regret = Program(lambda k, n: theory.dependent_metric_regret(
             k, truth, LEARNER, 2000, 100, n, generator, law, replicates=DEPENDENCE_REPLICATES))(jax.random.key(5), sizes)
         for m in METRICS:
             out[m][rows] = np.asarray(regret[m])

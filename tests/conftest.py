@@ -15,6 +15,8 @@ from pathlib import Path
 _SESSION = os.getppid() if "PYTEST_XDIST_WORKER" in os.environ else os.getpid()   # xdist workers share the controller's
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"synthjax-test-cache-{_SESSION}"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")   # every program (JAX's default: ≥ 1 s only)
+os.environ.setdefault("SYNTHJAX_NO_COMPILE_CACHE", "1")    # a CLI run inside a test keeps the session's cache: it neither
+#  moves JAX's cache to ~/.cache nor turns on the store of serialised executables for the rest of its worker
 
 import jax  # noqa: E402 - after the cache folder is chosen
 import pytest  # noqa: E402

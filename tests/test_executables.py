@@ -1,10 +1,13 @@
 """The store of serialised executables (``runner._executables``): a new process — here, a new ``Program`` with an
 empty memory — loads a stored program without tracing it, and a key that misses something never runs a stale one."""
 import os
+import subprocess
+import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 import pytest
 
 from synthjax import _compile_cache, learn
@@ -46,6 +49,21 @@ def scaled(scale: float):
     return program
 
 
+#: A study file's setting read at trace time (a module-level dict: hashed by value, as every global of a user's code).
+SETTINGS = {"scale": 2.0}
+
+
+def from_settings(x):
+    return SETTINGS["scale"] * x
+
+
+def test_a_changed_global_setting_of_a_users_code_recompiles(store, monkeypatch):
+    x = jnp.arange(3.0)
+    np.testing.assert_array_equal(Program(from_settings)(x), 2.0 * x)
+    monkeypatch.setitem(SETTINGS, "scale", 3.0)
+    np.testing.assert_array_equal(Program(from_settings)(x), 3.0 * x)
+
+
 def test_a_new_program_loads_the_stored_executable_without_tracing(store, traced):
     x = jnp.arange(12.0).reshape(3, 4) / 10
     first, n = traced(lambda: Program(scaled(2.0))(x))
@@ -72,6 +90,13 @@ def test_a_changed_static_value_code_dtype_or_xla_flag_recompiles(store, traced,
     out, n = traced(lambda: Program(program)(x))
     assert n >= 1
     np.testing.assert_allclose(out, 2.0 * jnp.cos(x) @ x.T, rtol=1e-6)
+
+    def rows(n):
+        def program(x, n=n):            # a value bound as a default argument (a study's loop over shapes)
+            return x[:n].sum(0)
+        return program
+    np.testing.assert_allclose(Program(rows(1))(x), x[0])
+    np.testing.assert_allclose(Program(rows(2))(x), x[0] + x[1], rtol=1e-6)    # (the same key: x[0] again)
     with jax.enable_x64(True):                                                          # the dtype
         out, n = traced(lambda: Program(scaled(2.0))(jnp.asarray(np.asarray(x), jnp.float64)))
     assert n >= 1 and out.dtype == jnp.float64
@@ -121,3 +146,29 @@ def test_a_broken_or_cache_loaded_executable_is_compiled_again(store, traced):
 def test_no_store_without_the_compile_cache(tmp_path):
     assert _compile_cache.executable_folder() is None
     assert _executables.program_key(scaled(2.0), None) is None
+
+
+def test_a_second_cli_run_loads_every_cell_program_without_tracing(tmp_path):
+    """End to end, two processes: ``synthjax run`` with the compile cache on stores the cells' programs; a second run
+    into a new folder traces none of them (JAX's compile log names every traced function) and gives the same table."""
+    study_file = tmp_path / "mini.py"
+    study_file.write_text(
+        "from synthjax import dgp, learn, synth\n"
+        "from synthjax.runner import Study\n"
+        "def study(reps=None, seed=0, full=False):\n"
+        "    return Study('mini', dgp.mean_shift(2), {'smote': synth.smote(3)}, learn.logistic(1e-3), (0.0, 1.0),\n"
+        "                 ((30, 6),), reps=reps or 4, seed=seed)\n")
+    env = dict(os.environ, SYNTHJAX_CACHE_DIR=str(tmp_path / "cache"), JAX_LOG_COMPILES="1")
+    env.pop("SYNTHJAX_NO_COMPILE_CACHE", None)
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+
+    def cli_run(out):
+        proc = subprocess.run([sys.executable, "-m", "synthjax.cli", "run", str(study_file), "--out", str(out)],
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return proc.stderr.count("Finished tracing chunk")
+    assert cli_run(tmp_path / "first") >= 3                   # draw, generate, evaluate
+    assert len(list((tmp_path / "cache-executables").glob("*.jaxexe"))) >= 3
+    assert cli_run(tmp_path / "second") == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "first" / "results.parquet"),
+                                  pd.read_parquet(tmp_path / "second" / "results.parquet"), check_exact=True)

@@ -499,6 +499,7 @@ def test_persistent_compile_cache_on_by_default_and_opt_out(tmp_path):
             "(jnp.ones((20, 20))).block_until_ready()\n")
     env = dict(os.environ, SYNTHJAX_CACHE_DIR=str(tmp_path / "cache"))
     env.pop("JAX_COMPILATION_CACHE_DIR", None)        # the test session's own cache (conftest)
+    env.pop("SYNTHJAX_NO_COMPILE_CACHE", None)        # (conftest: off for the CLI runs inside tests)
     on = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert json.loads(on.stdout) == [str(tmp_path / "cache")] * 2
     assert any((tmp_path / "cache").iterdir())

@@ -20,8 +20,6 @@ import functools
 import hashlib
 import os
 import pickle
-import sys
-import sysconfig
 import tempfile
 import threading
 from pathlib import Path
@@ -33,38 +31,7 @@ from jax.experimental import serialize_executable
 
 from .. import _compile_cache
 from .._validate import InvalidParameterError
-from ._fingerprint import code_version, fingerprint
-
-
-def user_sources() -> str:
-    """A hash of the source files of every imported module outside the Python installation and outside synthjax (whose
-    files ``code_version`` hashes, imported or not): a user's helper modules, code a traced function may call without
-    the fingerprint reaching it."""
-    h = hashlib.sha256()
-    for path in sorted({m.__file__ for m in list(sys.modules.values())
-                        if isinstance(getattr(m, "__file__", None), str) and m.__file__.endswith(".py")}):
-        if _is_user_file(path):
-            try:
-                h.update(path.encode() + Path(path).read_bytes())
-            except OSError:
-                h.update(path.encode() + b"<unreadable>")
-    return h.hexdigest()
-
-
-@functools.lru_cache(maxsize=None)
-def _is_user_file(path: str) -> bool:
-    """Whether ``path`` lies outside the Python installation and outside synthjax."""
-    roots = _installed()
-    if path.startswith(tuple(f"{root}{os.sep}" for root in roots)):
-        return False
-    return not any(Path(path).resolve().is_relative_to(root) for root in roots)
-
-
-@functools.lru_cache(maxsize=1)
-def _installed() -> tuple:
-    """The folders of the Python installation and of synthjax."""
-    roots = {sys.prefix, sys.base_prefix, *sysconfig.get_paths().values(), Path(__file__).parents[1]}
-    return tuple({str(q) for p in roots for q in (Path(p).absolute(), Path(p).resolve())})
+from ._fingerprint import code_version, fingerprint, user_sources
 
 
 def environment() -> str:
@@ -86,7 +53,7 @@ def program_key(fn, signature) -> str | None:
     if _compile_cache.executable_folder() is None:
         return None
     try:
-        identity = fingerprint(fn)
+        identity = fingerprint(fn, complete=True)
     except InvalidParameterError:
         return None
     tree, leaves = signature

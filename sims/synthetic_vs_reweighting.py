@@ -24,6 +24,9 @@ generator diagnosed "local asymmetry, biased generator"; mean GQS 136.1 (SMOTE),
 selected synthetic sizes mean / median 109.55 / 105 (SMOTE), 1049.3 / 1400 (jitter), 225.4 / 70 (ADASYN), against
 the balancing size n0 − n1 = 700.
 
+Each replicate keeps every TG-VTSS's 5-fold CV curve (the table's ``cv_gamma``, ``cv_loss``); the figure
+``cv_curves_tail`` draws the curves of replicates whose chosen size is in the upper tail (ñ ≥ 1000) beside the others'.
+
     synthjax run sims/synthetic_vs_reweighting.py [--full]
 """
 import time
@@ -93,7 +96,8 @@ def make_replicate(test_X, test_labels):
                     status=jnp.concatenate([jnp.stack([i.status for i in (raw_info, reweighted.info, cost.info)]),
                                             tuned.fit.info.status]),
                     cost=jnp.asarray(COSTS, X.dtype)[jnp.argmin(cost.losses)],
-                    size=tuned.fit.n_syn, regime=tuned.regime, gqs=tuned.gqs, cosine=tuned.cosine)
+                    size=tuned.fit.n_syn, regime=tuned.regime, gqs=tuned.gqs, cosine=tuned.cosine,
+                    cv_gamma=tuned.candidates, cv_loss=jnp.where(tuned.valid, tuned.fit.losses, jnp.nan))
     return replicate
 
 
@@ -113,9 +117,13 @@ def run(reps=None, seed=0, full=False, out=None):
     per_gen = pd.DataFrame({"rep": np.repeat(np.arange(reps), len(GENERATORS)),
                             "generator": np.tile(list(GENERATORS), reps), "size": res["size"].reshape(-1),
                             "regime": res["regime"].reshape(-1), "gqs": res["gqs"].reshape(-1),
-                            "cosine": res["cosine"].reshape(-1)})
+                            "cosine": res["cosine"].reshape(-1),      # each TG-VTSS's CV curve over its candidates
+                            "cv_gamma": list(res["cv_gamma"].reshape(reps * len(GENERATORS), -1)),
+                            "cv_loss": list(res["cv_loss"].reshape(reps * len(GENERATORS), -1))})
     per_rep = per_rep.merge(per_gen.assign(method="TG-VTSS-" + per_gen.generator).drop(columns="generator"),
                             on=["rep", "method"], how="left")
+    for column in ("cv_gamma", "cv_loss"):                # (None on the other methods' rows)
+        per_rep[column] = [v if isinstance(v, np.ndarray) else None for v in per_rep[column]]
     per_rep["cost"] = np.where(per_rep.method == "Tuned cost-sensitive", np.repeat(res["cost"], len(METHODS)), np.nan)
     rows = []
     for method, g in per_rep.groupby("method", sort=False):
@@ -168,9 +176,53 @@ def figures(results, out):
     verdict = (("agrees" if agree else "does not agree") + f" on the diagnostics ({int((tg.agrees == 'yes').sum())} of "
                f"{len(tg)} generators: regime, GQS > τ, chosen size on the published side of balancing). The paper "
                "reports its test losses only in a figure, so the method ranking is shown, not graded.")
+    curves_path, tail_text = _tail_curves(per_rep, caption, out / "cv_curves_tail.png")
+    observed += " " + tail_text
     plot.write_findings(out, "Ma & Zhang TG-nonsyn.ipynb: synthetic vs non-synthetic remedies with an MLP",
                         "Every generator is diagnosed 'local asymmetry, biased generator' (GQS ≫ τ); TG-VTSS picks "
                         "sizes well below balancing for SMOTE and ADASYN and above it for local jitter, and is compared "
                         "with raw ERM, class reweighting and tuned cost-sensitive weights on the same data sets.",
                         observed, verdict, caption)
-    return [path]
+    return [path, curves_path]
+
+
+#: A chosen size in the upper tail (ñ ≥ this, against the published medians 70–1400; balancing is n0 − n1 = 700).
+TAIL_SIZE = 1000
+#: Tail replicates drawn one by one per generator (the others as their mean curve).
+TAIL_SHOWN = 4
+
+
+def _tail_curves(per_rep, caption, path):
+    """TG-VTSS's 5-fold CV curve (validation loss − its minimum, against γ, over each replicate's own candidates) of
+    up to ``TAIL_SHOWN`` replicates per generator whose chosen size is in the tail (ñ ≥ ``TAIL_SIZE``), beside the mean
+    curve of the other replicates (±1.96 MCSE, per candidate γ); and a sentence: how many replicates choose the tail,
+    and how deep their curves are at the other replicates' median choice."""
+    rows, parts = [], []
+    for method, g in per_rep[per_rep.method.str.startswith("TG-VTSS-")].groupby("method", sort=False):
+        name = method.removeprefix("TG-VTSS-")
+        long = pd.concat([pd.DataFrame(dict(rep=r.rep, size=r.size, gamma=np.round(r.cv_gamma, 6),
+                                            excess=r.cv_loss - np.nanmin(r.cv_loss)))
+                          for r in g.itertuples()], ignore_index=True).dropna(subset=["excess"])
+        long["in_tail"] = long["size"] >= TAIL_SIZE
+        for rep in list(dict.fromkeys(long.rep[long.in_tail]))[:TAIL_SHOWN]:
+            one = long[long.rep == rep]
+            rows.append(pd.DataFrame(dict(generator=name, gamma=one.gamma, cv_excess=one.excess, se=np.nan,
+                                          curve=f"tail replicate {rep} (ñ = {one['size'].iloc[0]:.0f})")))
+        rest = long[~long.in_tail].groupby("gamma").excess
+        if len(rest):
+            rows.append(pd.DataFrame(dict(generator=name, gamma=rest.mean().index, cv_excess=rest.mean().to_numpy(),
+                                          se=rest.agg(mcse).to_numpy(), curve="other replicates (mean)")))
+        n_tail = int((g["size"] >= TAIL_SIZE).sum())
+        text = f"{name}: {n_tail} of {len(g)} replicates choose ñ ≥ {TAIL_SIZE}"
+        if 0 < n_tail < len(g):
+            target = float(np.median(g["size"][g["size"] < TAIL_SIZE])) / (N0 - N1)
+            nearest = long.assign(gap=(long.gamma - target).abs()).sort_values("gap").groupby("rep").first()
+            text += (f", their CV loss at the others' median choice (γ ≈ {target:.2f}) exceeds their minimum by a median "
+                     f"{nearest.excess[nearest.in_tail].median():.3g} (the others' curves: "
+                     f"{nearest.excess[~nearest.in_tail].median():.3g})")
+        parts.append(text)
+    frame = pd.concat(rows, ignore_index=True)
+    plot.curve_panels(frame, "generator", "gamma", "cv_excess", "curve", se="se", xlabel="γ = ñ / (n0 − n1)",
+                      ylabel="CV loss − its minimum", title="TG-VTSS's CV curves: tail replicates and the rest",
+                      caption_text=caption, path=path)
+    return path, "Size tail (figure cv_curves_tail): " + "; ".join(parts) + "."

@@ -1,12 +1,12 @@
 """Compiled programs kept on disk as serialised executables, so that a warm run loads its programs instead of
 tracing and lowering them only to find them in XLA's persistent cache (``jax.experimental.serialize_executable``).
 
-A program's key hashes everything that determines the executable: the function (``fingerprint``: its code, closure
-contents, the same-module constants and functions it names), the argument signature (tree, shapes, dtypes, weak
-types, shardings), synthjax's code version (all its files) and the source of every other imported module outside
-the Python installation (a user's helper modules: ``user_sources``), the jax and jaxlib versions, the backend, its
-platform version and device kinds, the program's XLA options, ``XLA_FLAGS`` and JAX's configuration (the global
-values and the current thread's trace context). Where a key cannot be formed (an object the fingerprint cannot see
+A program's key hashes everything that determines the executable: the function (``fingerprint(..., complete=True)``:
+its code, closure contents and default arguments, every global of a user's code it reaches and that code's source
+files), the argument signature (tree, shapes, dtypes, weak types, shardings), synthjax's code version (all its files)
+and the source of every other imported module outside the Python installation (a user's helper modules:
+``user_sources``), the jax and jaxlib versions, the backend, its platform version and device kinds, the program's XLA
+options, ``XLA_FLAGS`` and JAX's configuration (the global values and the current thread's trace context). Where a key cannot be formed (an object the fingerprint cannot see
 into), the backend cannot serialise, a stored file cannot be loaded or JAX took the program from its persistent cache
 (``load_or_compile``), the program is compiled as before (the persistent cache still applies); nothing is ever run
 from a key that does not match.
@@ -16,6 +16,7 @@ off with ``SYNTHJAX_NO_COMPILE_CACHE=1``. Deleting the folder is always safe.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -106,7 +107,8 @@ def _load(key: str | None):
     except Exception:       # a truncated or foreign file: delete it, compile (and store it again)
         path.unlink(missing_ok=True)
         return None
-    os.utime(path)                                      # recently used: kept by ``_evict``
+    with contextlib.suppress(OSError):
+        os.utime(path)                                  # recently used: kept by ``_evict``
     return executable
 
 
@@ -123,7 +125,7 @@ def _save(key: str | None, compiled) -> None:
             f.write(payload)
         os.replace(f.name, folder / f"{key}.jaxexe")
         _evict(folder)
-    except (ValueError, NotImplementedError, OSError, pickle.PicklingError, jax.errors.JaxRuntimeError):
+    except Exception:       # a program the backend cannot serialise, a full disk: run it, unstored
         return
 
 

@@ -96,6 +96,20 @@ def test_a_changed_static_value_code_dtype_or_xla_flag_recompiles(store, traced,
             return x[:n].sum(0)
         return program
     np.testing.assert_allclose(Program(rows(1))(x), x[0])
+
+    def nested(scale):                  # a setting 16 levels down a closure (the design fingerprint stops at 12)
+        box = scale
+        for _ in range(16):
+            box = {"inner": box}
+
+        def program(x):
+            inner = box
+            while isinstance(inner, dict):
+                inner = inner["inner"]
+            return inner * x
+        return program
+    np.testing.assert_array_equal(Program(nested(2.0))(x), 2.0 * x)
+    np.testing.assert_array_equal(Program(nested(3.0))(x), 3.0 * x)
     np.testing.assert_allclose(Program(rows(2))(x), x[0] + x[1], rtol=1e-6)    # (the same key: x[0] again)
     with jax.enable_x64(True):                                                          # the dtype
         out, n = traced(lambda: Program(scaled(2.0))(jnp.asarray(np.asarray(x), jnp.float64)))

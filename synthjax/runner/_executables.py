@@ -6,10 +6,10 @@ its code, closure contents and default arguments, every global of a user's code 
 files), the argument signature (tree, shapes, dtypes, weak types, shardings), synthjax's code version (all its files)
 and the source of every other imported module outside the Python installation (a user's helper modules:
 ``user_sources``), the jax and jaxlib versions, the backend, its platform version and device kinds, the program's XLA
-options, ``XLA_FLAGS`` and JAX's configuration (the global values and the current thread's trace context). Where a key cannot be formed (an object the fingerprint cannot see
-into), the backend cannot serialise, a stored file cannot be loaded or JAX took the program from its persistent cache
-(``load_or_compile``), the program is compiled as before (the persistent cache still applies); nothing is ever run
-from a key that does not match.
+options, ``XLA_FLAGS`` and JAX's configuration (the global values and the current thread's trace context). Where a
+key cannot be formed (an object the fingerprint cannot see into), the backend cannot serialise, a stored file cannot
+be loaded or JAX took the program from its persistent cache (``load_or_compile``), the program is compiled as before
+(the persistent cache still applies); nothing is ever run from a key that does not match.
 
 On with the compile cache (``enable_compile_cache``: ``synthjax run`` by default), in ``<cache folder>-executables``;
 off with ``SYNTHJAX_NO_COMPILE_CACHE=1``. Deleting the folder is always safe.
@@ -149,13 +149,13 @@ _THREAD = threading.local()
 
 def _persistent_cache_hits() -> int:
     """How many programs this thread has taken from JAX's persistent cache (counted from the first call)."""
-    if not _LISTENING:
-        jax.monitoring.register_event_listener(_count_hit)
-        _LISTENING.append(True)
+    _listen_for_cache_hits()
     return getattr(_THREAD, "hits", 0)
 
 
-_LISTENING: list = []
+@functools.cache
+def _listen_for_cache_hits() -> None:
+    jax.monitoring.register_event_listener(_count_hit)
 
 
 def _count_hit(event: str, **kwargs) -> None:

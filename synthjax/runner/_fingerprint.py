@@ -35,7 +35,7 @@ def fingerprint(obj, complete: bool = False) -> str:
     files = set()               # (complete) source files of the reached functions
 
     def feed_code(code, fn, depth):
-        h.update(code.co_code)
+        h.update(code.co_code + repr(code.co_names).encode())     # (the names: attributes such as jnp.sin vs jnp.cos)
         user = complete and _is_user_file(code.co_filename)     # (synthjax's and libraries' code: by version)
         if user:
             files.add(code.co_filename)
@@ -58,7 +58,7 @@ def fingerprint(obj, complete: bool = False) -> str:
         if depth > MAX_DEPTH and complete:
             raise InvalidParameterError(f"The fingerprint cannot reach the end of {type(o).__qualname__} objects nested "
                                         f"more than {MAX_DEPTH} deep: a compiled program's identity must be complete.")
-        if depth > 12:
+        if depth > 12 and not complete:
             h.update(b"...")
         elif o is None or isinstance(o, (bool, int, float, str, np.number)):
             h.update(repr(o).encode())
